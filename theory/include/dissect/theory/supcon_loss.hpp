@@ -1,0 +1,61 @@
+#pragma once
+// Paper: SC loss (the paper's variant of Khosla et al.'s L_out: one view, no projection head); THEORY.md.
+// For one batch B (a multiset: each column of the point matrix is one element, repeated samples are repeated
+// columns and are positives of each other):
+//   l_SC = sum over anchors i with |B_{y_i}| >= 2 of
+//          (1/(|B_{y_i}|-1)) sum_{j in B_{y_i}, j != i} -log( exp(<z_i,z_j>/tau) / sum_{k != i} exp(<z_i,z_k>/tau) ).
+// Anchors without a positive contribute 0.
+
+#include <Eigen/Core>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dissect/theory/temperature.hpp"
+
+namespace dissect::theory {
+
+// How the per-anchor terms are combined. They differ by constant factors only.
+enum class SupConReduction {
+  kSum,        // "sum": the plain sum over anchors, the theory's l_SC
+  kBatchMean,  // "batch_mean": sum / b, the authors' training code
+  kReference,  // "reference": mean over all b anchors (those without positives count 0) times tau / base_tau, the
+               // widely used reference implementation (one view)
+};
+
+// "sum", "batch_mean", "reference".
+std::string ToString(SupConReduction reduction);
+// Parses the names above; throws std::invalid_argument naming the accepted values.
+SupConReduction ParseSupConReduction(std::string_view name);
+
+struct SupConOptions {
+  // tau (or rho = 1/sqrt(tau)): the logits are <z_i, z_j> * (1/tau).
+  Temperature temperature = Temperature::FromTemperature(1.0);
+  // Which normalization of the sum is returned.
+  SupConReduction reduction = SupConReduction::kSum;
+  // base_tau of the reference reduction; unset means base_tau = tau (factor 1). Ignored by other reductions.
+  std::optional<double> base_temperature;
+
+  // Throws std::invalid_argument for a base temperature that is not finite and > 0.
+  void Validate() const;
+  // The factor c with value = c * sum: 1, 1/b or (tau/base_tau)/b.
+  double ReductionFactor(Eigen::Index batch_size) const;
+};
+
+struct SupConResult {
+  double value = std::numeric_limits<double>::quiet_NaN();  // the reduced loss; NaN means "not run"
+  Eigen::MatrixXd gradient;                                 // d value / dZ, dim x b (empty without gradient)
+  Eigen::Index num_anchors_with_positives = 0;              // anchors that contribute
+};
+
+// Evaluates the SC loss of one batch, the columns of `points` (dim x b, finite, b >= 1), with non-negative
+// labels (b entries), and when with_gradient its analytic gradient (two GEMMs: the Gram matrix and Z (A + A^T)).
+// Stable for large |<z,z'>|/tau (per-anchor log-sum-exp). Memory: one b x b matrix.
+// Throws std::invalid_argument naming the first problem.
+SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
+                        const Eigen::Ref<const Eigen::VectorXi>& labels,
+                        const SupConOptions& options,
+                        bool with_gradient = true);
+
+}  // namespace dissect::theory

@@ -1,0 +1,162 @@
+#include "dissect/theory/bounds.hpp"
+
+#include <algorithm>
+#include <boost/math/distributions/binomial.hpp>
+#include <boost/math/special_functions/binomial.hpp>
+#include <boost/math/special_functions/gamma.hpp>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+
+#include "dissect/theory/check.hpp"
+
+namespace dissect::theory {
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+// Below log(2^53) the multiset counts are integers that a double holds exactly, so the bound is summed directly.
+constexpr double kLinearSpaceLimit = 36.7;
+
+// exp(-rho^2 K/(K-1)): the weight of one negative relative to one positive at the simplex.
+double NegativeWeightAtSimplex(int num_classes, Temperature temperature) {
+  return std::exp(-temperature.inverse_temperature() * num_classes / (num_classes - 1.0));
+}
+
+// log(l - 1 + (b - l) e): the SC term of one anchor whose class occurs l times in a batch of size b at the simplex.
+double AnchorTermAtSimplex(int l, int b, double negative_weight) {
+  return std::log((l - 1.0) + (b - l) * negative_weight);
+}
+
+double LogGamma(double x) { return boost::math::lgamma(x); }
+
+// log C(n, k). Where C(n, k) fits a double, Boost's binomial_coefficient is accurate to a few ulp, so its log is
+// accurate to the last digits; lgamma differences lose about log(C) * 1e-16 absolutely, which exp turns into a
+// relative error. Beyond that range only the log form exists.
+double LogBinomial(double n, double k) {
+  const double log_estimate = LogGamma(n + 1.0) - LogGamma(k + 1.0) - LogGamma(n - k + 1.0);
+  if (log_estimate < 650.0 && n < 4.0e9) {
+    return std::log(boost::math::binomial_coefficient<double>(static_cast<unsigned>(n), static_cast<unsigned>(k)));
+  }
+  return log_estimate;
+}
+
+}  // namespace
+
+std::string ToString(WeightNorm norm) { return norm == WeightNorm::kRow ? "row" : "frobenius"; }
+
+WeightNorm ParseWeightNorm(std::string_view name) {
+  if (name == "row") return WeightNorm::kRow;
+  if (name == "frobenius") return WeightNorm::kFrobenius;
+  ThrowInvalidArgument("ParseWeightNorm", fmt::format("expected norm row or frobenius, got '{}'", name));
+}
+
+double LogMultisetCount(double num_items, double size) {
+  if (!(num_items >= 1.0) || !(size >= 0.0)) {
+    ThrowInvalidArgument("LogMultisetCount",
+                         fmt::format("expected num_items >= 1 and size >= 0, got {} and {}", num_items, size));
+  }
+  if (size == 0.0) return 0.0;
+  return LogBinomial(num_items + size - 1.0, size);
+}
+
+double LogSumExp(const std::vector<double>& values) {
+  double max_value = -kInf;
+  for (double v : values) max_value = std::max(max_value, v);
+  if (max_value == -kInf) return -kInf;
+  if (max_value == kInf) return kInf;
+  double sum = 0.0;
+  for (double v : values) sum += std::exp(v - max_value);
+  return max_value + std::log(sum);
+}
+
+double CrossEntropyBound(int num_classes, double radius, double weight_norm, WeightNorm norm) {
+  constexpr const char* kFunction = "CrossEntropyBound";
+  RequireAtLeast(kFunction, "num_classes (K)", num_classes, 2);
+  RequirePositive(kFunction, "radius", radius);
+  RequirePositive(kFunction, "weight_norm", weight_norm);
+  const double k = num_classes;
+  const double row_norm = norm == WeightNorm::kRow ? weight_norm : weight_norm / std::sqrt(k);
+  // Paper: CE bound. log1p keeps full relative precision when the bound is tiny.
+  return std::log1p((k - 1.0) * std::exp(-radius * row_norm * k / (k - 1.0)));
+}
+
+SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, int batch_size, Temperature temperature) {
+  constexpr const char* kFunction = "SupConMultisetBound";
+  RequireAtLeast(kFunction, "num_classes (K)", num_classes, 2);
+  RequireAtLeast(kFunction, "per_class (n)", per_class, 1);
+  RequireAtLeast(kFunction, "batch_size (b)", batch_size, 2);
+  const double k = num_classes;
+  const double n = per_class;
+  const double num_points = k * n;
+  const double negative_weight = NegativeWeightAtSimplex(num_classes, temperature);
+
+  // Paper: SC bound. Term l: l M_l log(l-1 + (b-l) e), M_l = K C(n+l-1, l) C(N-n+b-l-1, b-l); all terms >= 0.
+  std::vector<double> log_terms;
+  log_terms.reserve(batch_size);
+  for (int l = 2; l <= batch_size; ++l) {
+    const double anchor_term = AnchorTermAtSimplex(l, batch_size, negative_weight);
+    if (anchor_term <= 0.0) continue;  // l = 2 with b = 2 contributes log(1) = 0
+    const double log_m = std::log(k) + LogMultisetCount(n, l) + LogMultisetCount(num_points - n, batch_size - l);
+    log_terms.push_back(std::log(static_cast<double>(l)) + log_m + std::log(anchor_term));
+  }
+  SupConMultisetBoundResult result;
+  result.log_value = LogSumExp(log_terms);
+  result.log_num_batches = LogMultisetCount(num_points, batch_size);
+  const double log_batch_size = std::log(static_cast<double>(batch_size));
+  if (result.log_value < kLinearSpaceLimit && result.log_num_batches < kLinearSpaceLimit) {
+    // Where everything fits a double, sum exact terms (accurate binomials, no exp(log(.)) round trip).
+    double value = 0.0;
+    for (int l = 2; l <= batch_size; ++l) {
+      const double m = k * std::exp(LogMultisetCount(n, l)) * std::exp(LogMultisetCount(num_points - n, batch_size - l));
+      value += l * std::round(m) * AnchorTermAtSimplex(l, batch_size, negative_weight);
+    }
+    result.value = value;
+    result.num_batches = std::round(std::exp(result.log_num_batches));
+    result.log_value = std::log(value);
+    result.per_anchor_mean = value / (batch_size * result.num_batches);
+  } else {
+    result.value = std::exp(result.log_value);
+    result.num_batches = std::exp(result.log_num_batches);
+    result.per_anchor_mean = std::exp(result.log_value - log_batch_size - result.log_num_batches);
+  }
+  return result;
+}
+
+double SupConCompositionValue(const std::vector<int>& composition, Temperature temperature) {
+  constexpr const char* kFunction = "SupConCompositionValue";
+  RequireAtLeast(kFunction, "number of classes in the composition (K)", static_cast<long long>(composition.size()), 2);
+  long long batch_size = 0;
+  for (std::size_t c = 0; c < composition.size(); ++c) {
+    if (composition[c] < 0) {
+      ThrowInvalidArgument(kFunction, fmt::format("expected class counts >= 0, got {} for class {}", composition[c], c));
+    }
+    batch_size += composition[c];
+  }
+  RequireAtLeast(kFunction, "batch size (sum of the composition)", batch_size, 1);
+  const double negative_weight = NegativeWeightAtSimplex(static_cast<int>(composition.size()), temperature);
+  double value = 0.0;
+  for (int l : composition) {
+    if (l >= 2) value += l * AnchorTermAtSimplex(l, static_cast<int>(batch_size), negative_weight);
+  }
+  return value;
+}
+
+double SupConIidFloor(int num_classes, int batch_size, Temperature temperature) {
+  constexpr const char* kFunction = "SupConIidFloor";
+  RequireAtLeast(kFunction, "num_classes (K)", num_classes, 2);
+  RequireAtLeast(kFunction, "batch_size (b)", batch_size, 2);
+  const double k = num_classes;
+  const double b = batch_size;
+  const double negative_weight = NegativeWeightAtSimplex(num_classes, temperature);
+  // Paper: expected per-sample floor. The count l of one class in an i.i.d. batch is Binomial(b, 1/K); Boost's
+  // pdf is accurate to a few ulp for any b (no overflowing C(b, l) or underflowing K^-l).
+  const boost::math::binomial_distribution<double> count_of_one_class(b, 1.0 / k);
+  double sum = 0.0;
+  for (int l = 2; l <= batch_size; ++l) {
+    const double anchor_term = AnchorTermAtSimplex(l, batch_size, negative_weight);
+    sum += boost::math::pdf(count_of_one_class, static_cast<double>(l)) * l * anchor_term;
+  }
+  return k / b * sum;
+}
+
+}  // namespace dissect::theory

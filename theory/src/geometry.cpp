@@ -1,0 +1,88 @@
+#include "dissect/theory/geometry.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+#include <limits>
+
+#include "dissect/theory/check.hpp"
+#include "dissect/theory/regular_simplex.hpp"
+
+namespace dissect::theory {
+namespace {
+
+void RequireLabelledPoints(std::string_view function,
+                           const Eigen::Ref<const Eigen::MatrixXd>& points,
+                           const Eigen::Ref<const Eigen::VectorXi>& labels,
+                           int num_classes) {
+  RequireAtLeast(function, "num_classes (K)", num_classes, 1);
+  RequireAtLeast(function, "number of points (N)", points.cols(), 1);
+  RequireFinite(function, "points", points);
+  RequireLabels(function, labels, points.cols(), num_classes);
+}
+
+}  // namespace
+
+ClassMeans ComputeClassMeans(const Eigen::Ref<const Eigen::MatrixXd>& points,
+                             const Eigen::Ref<const Eigen::VectorXi>& labels,
+                             int num_classes) {
+  RequireLabelledPoints("ComputeClassMeans", points, labels, num_classes);
+  ClassMeans result;
+  result.means = Eigen::MatrixXd::Zero(points.rows(), num_classes);
+  result.counts = Eigen::VectorXi::Zero(num_classes);
+  for (Eigen::Index i = 0; i < points.cols(); ++i) {
+    result.means.col(labels[i]) += points.col(i);
+    ++result.counts[labels[i]];
+  }
+  for (int k = 0; k < num_classes; ++k) {
+    if (result.counts[k] == 0) {
+      result.means.col(k).setConstant(std::numeric_limits<double>::quiet_NaN());
+    } else {
+      result.means.col(k) /= result.counts[k];
+    }
+  }
+  return result;
+}
+
+double AngularSimilarity(const Eigen::Ref<const Eigen::VectorXd>& u, const Eigen::Ref<const Eigen::VectorXd>& v) {
+  constexpr const char* kFunction = "AngularSimilarity";
+  if (u.size() != v.size()) {
+    ThrowInvalidArgument(kFunction, fmt::format("expected vectors of equal length, got {} and {}", u.size(), v.size()));
+  }
+  RequireFinite(kFunction, "u", u);
+  RequireFinite(kFunction, "v", v);
+  const double norms = u.norm() * v.norm();
+  if (!(norms > 0.0)) ThrowInvalidArgument(kFunction, "expected non-zero vectors, got a zero vector");
+  const double cosine = std::clamp(u.dot(v) / norms, -1.0, 1.0);
+  return 1.0 - std::acos(cosine) / M_PI;
+}
+
+double SimplexAngularSimilarity(int num_classes) {
+  return 1.0 - std::acos(SimplexCosine(num_classes)) / M_PI;
+}
+
+double MaxGramErrorAgainstSimplex(const Eigen::Ref<const Eigen::MatrixXd>& means, double radius) {
+  constexpr const char* kFunction = "MaxGramErrorAgainstSimplex";
+  RequireAtLeast(kFunction, "number of class means (K)", means.cols(), 2);
+  RequireFinite(kFunction, "class means", means);
+  const Eigen::MatrixXd gram = means.transpose() * means;
+  return (gram - SimplexGram(static_cast<int>(means.cols()), radius)).cwiseAbs().maxCoeff();
+}
+
+Eigen::VectorXd WithinClassSpread(const Eigen::Ref<const Eigen::MatrixXd>& points,
+                                  const Eigen::Ref<const Eigen::VectorXi>& labels,
+                                  int num_classes) {
+  const ClassMeans class_means = ComputeClassMeans(points, labels, num_classes);
+  Eigen::VectorXd sum_squares = Eigen::VectorXd::Zero(num_classes);
+  for (Eigen::Index i = 0; i < points.cols(); ++i) {
+    sum_squares[labels[i]] += (points.col(i) - class_means.means.col(labels[i])).squaredNorm();
+  }
+  Eigen::VectorXd spread(num_classes);
+  for (int k = 0; k < num_classes; ++k) {
+    spread[k] = class_means.counts[k] == 0 ? std::numeric_limits<double>::quiet_NaN()
+                                           : std::sqrt(sum_squares[k] / class_means.counts[k]);
+  }
+  return spread;
+}
+
+}  // namespace dissect::theory

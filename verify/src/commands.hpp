@@ -1,0 +1,21 @@
+#pragma once
+// The subcommands of `dissect`. Each Register* adds its subcommand to the app and returns the function that runs it
+// once parsing succeeded; that function returns the exit code (0 ok, 1 a check failed) and throws on bad input.
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <vector>
+
+namespace dissect::cli {
+
+struct Command {
+  CLI::App* app = nullptr;    // the parsed subcommand, nested ones included
+  std::function<int()> run;  // runs it
+};
+
+// `dissect bound ce|supcon|report`.
+std::vector<Command> RegisterBoundCommand(CLI::App& app);
+// `dissect loss`.
+std::vector<Command> RegisterLossCommand(CLI::App& app);
+
+}  // namespace dissect::cli

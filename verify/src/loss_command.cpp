@@ -1,0 +1,167 @@
+// `dissect loss`: the SC or CE loss of embeddings saved by numpy.
+
+#include <algorithm>
+#include <dissect/theory/bounds.hpp>
+#include <dissect/theory/cross_entropy_loss.hpp>
+#include <dissect/theory/npy.hpp>
+#include <dissect/theory/supcon_loss.hpp>
+#include <fmt/format.h>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "temperature_flags.hpp"
+
+namespace dissect::cli {
+namespace {
+
+struct LossFlags {
+  std::string embeddings;
+  std::string labels;
+  std::string loss;
+  std::string weights;
+  std::string reduction = "sum";
+  double base_temperature = 0.0;
+  TemperatureFlags temperature;
+  bool json = false;
+  CLI::Option* weights_option = nullptr;
+  CLI::Option* reduction_option = nullptr;
+  CLI::Option* base_temperature_option = nullptr;
+};
+
+std::vector<int> ClassCounts(const Eigen::VectorXi& labels, int num_classes) {
+  std::vector<int> counts(num_classes, 0);
+  for (Eigen::Index i = 0; i < labels.size(); ++i) ++counts[labels[i]];
+  return counts;
+}
+
+int RunSupCon(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::VectorXi& labels) {
+  if (flags.weights_option->count() > 0) throw std::invalid_argument("--weights belongs to --loss ce, not supcon");
+  theory::SupConOptions options;
+  options.temperature = flags.temperature.Get();
+  options.reduction = theory::ParseSupConReduction(flags.reduction);
+  if (flags.base_temperature_option->count() > 0) {
+    if (options.reduction != theory::SupConReduction::kReference) {
+      throw std::invalid_argument("--base-temperature applies to --reduction reference only");
+    }
+    options.base_temperature = flags.base_temperature;
+  }
+  const theory::SupConResult result = theory::SupConLoss(points, labels, options, /*with_gradient=*/false);
+  const int num_classes = labels.maxCoeff() + 1;
+  const std::vector<int> counts = ClassCounts(labels, num_classes);
+
+  Report report;
+  report.Add("value", result.value, fmt::format("SC loss ({})", theory::ToString(options.reduction)));
+  report.Add("loss", std::string("supcon"));
+  report.Add("reduction", theory::ToString(options.reduction));
+  report.Add("temperature", options.temperature.temperature());
+  report.Add("radius", options.temperature.radius());
+  if (options.base_temperature) report.Add("base_temperature", *options.base_temperature);
+  report.Add("num_points", static_cast<long long>(points.cols()), "points (b, one batch)");
+  report.Add("dim", static_cast<long long>(points.rows()), "dimension (h)");
+  report.Add("num_classes", static_cast<long long>(num_classes), "classes (largest label + 1)");
+  report.Add("anchors_with_positives", static_cast<long long>(result.num_anchors_with_positives));
+  if (num_classes >= 2) {
+    // The same batch with unit features at the vertices of a K-simplex: THEORY.md, "SC at the simplex for one batch".
+    // The minimum of this batch only when its classes are balanced and its features have norm 1.
+    const double factor = options.ReductionFactor(points.cols());
+    report.Add("value_at_simplex",
+               factor * theory::SupConCompositionValue(counts, options.temperature),
+               "value at the simplex (unit norm)");
+  }
+  report.Print(flags.json, std::cout);
+  return 0;
+}
+
+int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::VectorXi& labels) {
+  if (flags.weights_option->count() == 0) throw std::invalid_argument("--loss ce needs --weights W.npy of shape (K, h)");
+  if (flags.temperature.Given()) {
+    throw std::invalid_argument("--radius/--temperature belong to --loss supcon, not ce");
+  }
+  if (flags.reduction_option->count() > 0 || flags.base_temperature_option->count() > 0) {
+    throw std::invalid_argument("--reduction/--base-temperature belong to --loss supcon, not ce");
+  }
+  const Eigen::MatrixXd weights = theory::ReadNpyMatrix(flags.weights);
+  if (weights.cols() != points.rows()) {
+    throw std::invalid_argument(fmt::format("{}: W has shape ({}, {}), expected (K, {}) to match the embeddings",
+                                            flags.weights,
+                                            weights.rows(),
+                                            weights.cols(),
+                                            points.rows()));
+  }
+  const int num_classes = static_cast<int>(weights.rows());
+  if (labels.maxCoeff() >= num_classes) {
+    throw std::invalid_argument(fmt::format("{}: label {} is out of range for W with K = {} rows",
+                                            flags.labels,
+                                            labels.maxCoeff(),
+                                            num_classes));
+  }
+  const theory::CrossEntropyResult result = theory::CrossEntropyLoss(points, labels, weights, /*with_gradient=*/false);
+  const std::vector<int> counts = ClassCounts(labels, num_classes);
+  const bool balanced = std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front(); });
+  const double radius = points.colwise().norm().maxCoeff();
+  const double row_norm = weights.rowwise().norm().maxCoeff();
+
+  Report report;
+  report.Add("value", result.value, "CE loss");
+  report.Add("loss", std::string("ce"));
+  report.Add("num_points", static_cast<long long>(points.cols()), "points (N)");
+  report.Add("dim", static_cast<long long>(points.rows()), "dimension (h)");
+  report.Add("num_classes", static_cast<long long>(num_classes), "classes (rows of W)");
+  report.Add("max_point_norm", radius, "max ||z_i|| (rho)");
+  report.Add("max_weight_row_norm", row_norm, "max ||w_k|| (r)");
+  // Paper: CE bound, valid for balanced labels and h >= K-1 with rho and r taken from the data.
+  const bool bound_applies = balanced && points.rows() >= num_classes - 1 && radius > 0.0 && row_norm > 0.0;
+  if (bound_applies) {
+    const double bound = theory::CrossEntropyBound(num_classes, radius, row_norm);
+    report.Add("bound", bound, "CE bound at rho, r");
+    report.Add("gap", result.value - bound, "loss - bound");
+  } else {
+    report.Add("bound_note",
+               std::string("CE bound not applicable (needs balanced labels, h >= K-1 and non-zero norms)"),
+               "bound");
+  }
+  report.Print(flags.json, std::cout);
+  return 0;
+}
+
+int RunLoss(const LossFlags& flags) {
+  const Eigen::MatrixXd points = theory::ReadNpyPoints(flags.embeddings);
+  const Eigen::VectorXi labels = theory::ReadNpyLabels(flags.labels);
+  if (labels.size() != points.cols()) {
+    throw std::invalid_argument(fmt::format("{} has {} labels, but {} has {} embeddings (shape (N, h))",
+                                            flags.labels,
+                                            labels.size(),
+                                            flags.embeddings,
+                                            points.cols()));
+  }
+  if (flags.loss == "supcon") return RunSupCon(flags, points, labels);
+  return RunCe(flags, points, labels);
+}
+
+}  // namespace
+
+std::vector<Command> RegisterLossCommand(CLI::App& app) {
+  auto flags = std::make_shared<LossFlags>();
+  CLI::App* loss = app.add_subcommand("loss", "The SC or CE loss of embeddings saved by numpy (.npy)");
+  loss->add_option("--embeddings", flags->embeddings, "Embeddings Z.npy, float32/float64, shape (N, h)")->required();
+  loss->add_option("--labels", flags->labels, "Labels y.npy, int32/int64, shape (N,)")->required();
+  loss->add_option("--loss", flags->loss, "supcon or ce")->required()->check(CLI::IsMember({"supcon", "ce"}));
+  flags->weights_option = loss->add_option("--weights", flags->weights, "Classifier W.npy, shape (K, h), for --loss ce");
+  flags->reduction_option =
+      loss->add_option("--reduction",
+                       flags->reduction,
+                       "SC: sum (the theory), batch_mean (sum/b), reference (mean over anchors times tau/base_tau)")
+          ->check(CLI::IsMember({"sum", "batch_mean", "reference"}))
+          ->capture_default_str();
+  flags->base_temperature_option = loss->add_option(
+      "--base-temperature", flags->base_temperature, "SC reference reduction: base_tau (default: equal to tau)");
+  flags->temperature.AddTo(loss);
+  loss->add_flag("--json", flags->json, "Print one JSON object");
+  return {{loss, [flags] { return RunLoss(*flags); }}};
+}
+
+}  // namespace dissect::cli

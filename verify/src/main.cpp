@@ -1,0 +1,39 @@
+// The `dissect` command line. Exit codes: 0 ok, 1 a verification check failed, 2 usage or input error.
+
+#include <CLI/CLI.hpp>
+#include <exception>
+#include <iostream>
+
+#include "commands.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "dissect: numerical checks of \"Dissecting Supervised Contrastive Learning\" (Graf et al., ICML 2021)",
+      "dissect"};
+  app.set_version_flag("--version", DISSECT_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough(false);
+
+  std::vector<dissect::cli::Command> commands;
+  for (auto&& registered : {dissect::cli::RegisterBoundCommand(app), dissect::cli::RegisterLossCommand(app)}) {
+    commands.insert(commands.end(), registered.begin(), registered.end());
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+    std::cerr << "error: " << error.what() << "\nRun with --help for usage.\n";
+    return 2;
+  }
+  try {
+    for (const auto& command : commands) {
+      if (command.app->parsed()) return command.run();
+    }
+    std::cerr << "error: no command given\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "error: " << error.what() << '\n';
+    return 2;
+  }
+}

@@ -1,0 +1,21 @@
+#include "temperature_flags.hpp"
+
+#include <stdexcept>
+
+namespace dissect::cli {
+
+void TemperatureFlags::AddTo(CLI::App* command) {
+  radius_option_ = command->add_option("--radius", radius_, "Radius rho of the feature sphere (tau = 1/rho^2)");
+  temperature_option_ = command->add_option("--temperature", temperature_, "Temperature tau (rho = 1/sqrt(tau))");
+  radius_option_->excludes(temperature_option_);
+}
+
+theory::Temperature TemperatureFlags::Get() const {
+  if (radius_option_->count() > 0) return theory::Temperature::FromRadius(radius_);
+  if (temperature_option_->count() > 0) return theory::Temperature::FromTemperature(temperature_);
+  throw std::invalid_argument("give one of --radius and --temperature");
+}
+
+bool TemperatureFlags::Given() const { return radius_option_->count() + temperature_option_->count() > 0; }
+
+}  // namespace dissect::cli
