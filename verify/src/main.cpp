@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 #include <iostream>
+#include <string>
 
 #include "commands.hpp"
 
@@ -19,6 +20,16 @@ int main(int argc, char** argv) {
     commands.insert(commands.end(), registered.begin(), registered.end());
   }
 
+  const auto known = [&app](const std::string& name) {
+    for (const CLI::App* command : app.get_subcommands({})) {
+      if (command->check_name(name)) return true;
+    }
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
+    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss)\nRun with --help for usage.\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -1,0 +1,350 @@
+// The `dissect` command line run as a user runs it: exit codes, stdout (table or JSON) and `error: ...` on stderr.
+
+#include <sys/wait.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdio>
+#include <dissect/theory/npy.hpp>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct RunResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+fs::path ScratchDir() {
+  static const fs::path dir = [] {
+    fs::path d = fs::temp_directory_path() / ("dissect_cli_test_" + std::to_string(::getpid()));
+    fs::create_directories(d);
+    return d;
+  }();
+  return dir;
+}
+
+// Runs `dissect ARGS` through the shell; arguments are passed as written (quote them where needed).
+RunResult Run(const std::string& args) {
+  const fs::path out = ScratchDir() / "stdout.txt";
+  const fs::path err = ScratchDir() / "stderr.txt";
+  const std::string command =
+      std::string("'") + DISSECT_CLI_PATH + "' " + args + " >'" + out.string() + "' 2>'" + err.string() + "'";
+  const int status = std::system(command.c_str());
+  RunResult result;
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  result.out = ReadFile(out);
+  result.err = ReadFile(err);
+  return result;
+}
+
+nlohmann::json RunJson(const std::string& args) {
+  const RunResult result = Run(args + " --json");
+  INFO("dissect " << args << "\nstderr: " << result.err);
+  REQUIRE(result.exit_code == 0);
+  return nlohmann::json::parse(result.out);
+}
+
+// Requires exit code 2 and an `error: ...` on stderr containing `needle`.
+void RequireUsageError(const std::string& args, const std::string& needle) {
+  const RunResult result = Run(args);
+  INFO("dissect " << args << "\nstdout: " << result.out << "\nstderr: " << result.err);
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.rfind("error: ", 0) == 0);
+  CHECK_THAT(result.err, Catch::Contains(needle));
+}
+
+const fs::path kReference = fs::path(DISSECT_TEST_DATA_DIR) / "reference";
+
+nlohmann::json Expected() { return nlohmann::json::parse(ReadFile(kReference / "expected.json")); }
+
+std::string Quote(const fs::path& path) { return "'" + path.string() + "'"; }
+
+// Writes a .npy file with the given header dict and payload bytes, for malformed-input tests.
+fs::path WriteRawNpy(const std::string& name, const std::string& header_dict, const std::string& payload) {
+  std::string header = header_dict;
+  while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
+  header.push_back('\n');
+  std::string bytes = std::string("\x93NUMPY\x01\x00", 8);
+  bytes.push_back(static_cast<char>(header.size() & 0xff));
+  bytes.push_back(static_cast<char>(header.size() >> 8));
+  bytes += header + payload;
+  const fs::path path = ScratchDir() / name;
+  std::ofstream(path, std::ios::binary) << bytes;
+  return path;
+}
+
+constexpr double kReferenceTolerance = 1e-10;
+
+}  // namespace
+
+TEST_CASE("dissect bound supcon: the multiset bound of K=3, n=2, b=9, rho=1 is 25205.688636803963") {
+  const auto json = RunJson("bound supcon --classes 3 --per-class 2 --batch-size 9 --radius 1");
+  CHECK(json["value"].get<double>() == Approx(25205.688636803963).epsilon(1e-12));
+  CHECK(json["num_batches"].get<double>() == Approx(2002).epsilon(1e-15));
+  CHECK(json["per_anchor_mean"].get<double>() == Approx(25205.688636803963 / (9 * 2002)).epsilon(1e-12));
+}
+
+TEST_CASE("dissect bound supcon: K=100, n=500, b=256 gives a finite log value and per-anchor mean") {
+  const auto json = RunJson("bound supcon --classes 100 --per-class 500 --batch-size 256 --temperature 0.1");
+  CHECK(std::isfinite(json["log_value"].get<double>()));
+  CHECK(json["log_value"].get<double>() > 709.0);  // the total itself overflows double
+  CHECK(json["value"].is_null());
+  const double per_anchor = json["per_anchor_mean"].get<double>();
+  CHECK(std::isfinite(per_anchor));
+  CHECK(per_anchor > 0.0);
+}
+
+TEST_CASE("dissect bound supcon: radius and temperature give identical numbers") {
+  const auto by_radius = RunJson("bound supcon --classes 4 --per-class 3 --batch-size 6 --radius 2");
+  const auto by_temperature = RunJson("bound supcon --classes 4 --per-class 3 --batch-size 6 --temperature 0.25");
+  CHECK(by_radius["value"].get<double>() == by_temperature["value"].get<double>());
+  CHECK(by_radius["log_value"].get<double>() == by_temperature["log_value"].get<double>());
+}
+
+TEST_CASE("dissect bound supcon: the i.i.d. floor of K=10, b=256, tau=0.1 is 3.220563813319926") {
+  const auto json = RunJson("bound supcon --classes 10 --batch-size 256 --temperature 0.1 --mode iid");
+  CHECK(json["value"].get<double>() == Approx(3.220563813319926).epsilon(1e-12));
+}
+
+TEST_CASE("dissect bound supcon: the composition 5,4,0 at the simplex is 13.597726095124795") {
+  const auto json = RunJson("bound supcon --classes 3 --radius 1 --mode composition --composition 5,4,0");
+  CHECK(json["value"].get<double>() == Approx(13.597726095124795).epsilon(1e-13));
+  CHECK(json["composition"] == nlohmann::json::array({5, 4, 0}));
+}
+
+TEST_CASE("dissect bound ce: known answers for the row and Frobenius norms") {
+  CHECK(RunJson("bound ce --classes 3 --radius 1 --weight-norm 1")["value"].get<double>() ==
+        Approx(0.3689811354013154).epsilon(1e-14));
+  CHECK(RunJson("bound ce --classes 10 --radius 1 --weight-norm 1")["value"].get<double>() ==
+        Approx(1.3769349204501935).epsilon(1e-14));
+  CHECK(RunJson("bound ce --classes 4 --radius 1 --weight-norm 2 --norm frobenius")["value"].get<double>() ==
+        Approx(RunJson("bound ce --classes 4 --radius 1 --weight-norm 1")["value"].get<double>()).epsilon(1e-15));
+}
+
+TEST_CASE("dissect bound: without --json a readable table is printed") {
+  const RunResult result = Run("bound ce --classes 3 --radius 1 --weight-norm 1");
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("CE lower bound") && Catch::Contains("0.3689811354013154"));
+  const RunResult report = Run("bound report");
+  CHECK(report.exit_code == 0);
+  CHECK_THAT(report.out, Catch::Contains("1.3769349205") && Catch::Contains("3.220563813320"));
+}
+
+TEST_CASE("dissect bound report --json lists one row per K") {
+  const auto json = RunJson("bound report --classes 2,10");
+  REQUIRE(json["rows"].size() == 2);
+  CHECK(json["rows"][1]["classes"] == 10);
+  CHECK(json["rows"][1]["ce_bound"].get<double>() == Approx(1.3769349204501935).epsilon(1e-14));
+  CHECK(json["rows"][1]["supcon_iid_floor"].get<double>() == Approx(3.220563813319926).epsilon(1e-12));
+}
+
+TEST_CASE("dissect loss supcon: the reference reduction equals the PyTorch reference SupConLoss to 1e-10") {
+  const auto expected = Expected();
+  const std::string files =
+      "--embeddings " + Quote(kReference / "z_f64.npy") + " --labels " + Quote(kReference / "y_i64.npy");
+  const auto json = RunJson("loss " + files + " --loss supcon --reduction reference --temperature 0.1");
+  CHECK(json["value"].get<double>() ==
+        Approx(expected["supcon_reference_tau_0.1"].get<double>()).epsilon(kReferenceTolerance));
+  CHECK(json["num_points"] == expected["num_points"]);
+
+  const auto based =
+      RunJson("loss " + files + " --loss supcon --reduction reference --temperature 0.1 --base-temperature 0.07");
+  CHECK(based["value"].get<double>() ==
+        Approx(expected["supcon_reference_tau_0.1_base_0.07"].get<double>()).epsilon(kReferenceTolerance));
+
+  const auto f32 = RunJson("loss --embeddings " + Quote(kReference / "z_f32.npy") + " --labels " +
+                           Quote(kReference / "y_i32.npy") + " --loss supcon --reduction reference --temperature 0.1");
+  CHECK(f32["value"].get<double>() ==
+        Approx(expected["supcon_reference_f32_tau_0.1"].get<double>()).epsilon(kReferenceTolerance));
+}
+
+TEST_CASE("dissect loss supcon: the reductions differ by b and the default is the theory's sum") {
+  const std::string files =
+      "--embeddings " + Quote(kReference / "z_f64.npy") + " --labels " + Quote(kReference / "y_i64.npy");
+  const auto sum = RunJson("loss " + files + " --loss supcon --temperature 0.1");
+  const auto mean = RunJson("loss " + files + " --loss supcon --temperature 0.1 --reduction batch_mean");
+  CHECK(sum["reduction"] == "sum");
+  CHECK(sum["value"].get<double>() == Approx(48.0 * mean["value"].get<double>()).epsilon(1e-14));
+  const auto by_radius = RunJson("loss " + files + " --loss supcon --radius 2 --reduction batch_mean");
+  const auto by_temperature = RunJson("loss " + files + " --loss supcon --temperature 0.25 --reduction batch_mean");
+  CHECK(by_radius["value"].get<double>() == by_temperature["value"].get<double>());
+}
+
+TEST_CASE("dissect loss ce: equals numpy's cross-entropy and reports the bound only where it applies") {
+  const auto json = RunJson("loss --embeddings " + Quote(kReference / "z_f64.npy") + " --labels " +
+                            Quote(kReference / "y_i64.npy") + " --loss ce --weights " + Quote(kReference / "w.npy"));
+  CHECK(json["value"].get<double>() == Approx(Expected()["ce"].get<double>()).epsilon(kReferenceTolerance));
+  CHECK(json["num_classes"] == 4);
+  CHECK(json.contains("bound_note"));  // the fixture's labels are not balanced
+}
+
+TEST_CASE("dissect loss ce: at the simplex the loss equals the CE bound, gap 0") {
+  // Balanced labels, points at the vertices of a radius-1 simplex, W = simplex rows: the CE bound is attained.
+  const double r = std::sqrt(1.5);  // zeta_k = sqrt(3/2) (e_k - 1/3) in R^3 has norm 1 for K = 3
+  Eigen::MatrixXd simplex(3, 3);
+  for (int k = 0; k < 3; ++k) {
+    for (int d = 0; d < 3; ++d) simplex(d, k) = r * ((d == k ? 1.0 : 0.0) - 1.0 / 3.0);
+  }
+  Eigen::MatrixXd points(3, 6);
+  Eigen::VectorXi labels(6);
+  for (int i = 0; i < 6; ++i) {
+    labels[i] = i % 3;
+    points.col(i) = simplex.col(i % 3);
+  }
+  dissect::theory::WriteNpyPoints(ScratchDir() / "simplex_z.npy", points);
+  dissect::theory::WriteNpyLabels(ScratchDir() / "simplex_y.npy", labels);
+  dissect::theory::WriteNpyMatrix(ScratchDir() / "simplex_w.npy", simplex.transpose());
+  const auto json = RunJson("loss --embeddings " + Quote(ScratchDir() / "simplex_z.npy") + " --labels " +
+                            Quote(ScratchDir() / "simplex_y.npy") + " --loss ce --weights " +
+                            Quote(ScratchDir() / "simplex_w.npy"));
+  CHECK(json["value"].get<double>() == Approx(0.3689811354013154).epsilon(1e-13));
+  CHECK(json["gap"].get<double>() == Approx(0.0).margin(1e-13));
+}
+
+TEST_CASE("dissect: --help of every command exits 0 and --version prints the version") {
+  for (const char* args : {"--help",
+                           "bound --help",
+                           "bound ce --help",
+                           "bound supcon --help",
+                           "bound report --help",
+                           "loss --help"}) {
+    const RunResult result = Run(args);
+    INFO(args);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.out, Catch::Contains("Usage") || Catch::Contains("usage"));
+  }
+  CHECK(Run("--version").exit_code == 0);
+}
+
+TEST_CASE("dissect: usage errors exit 2 with error: on stderr") {
+  RequireUsageError("", "subcommand");
+  RequireUsageError("frobnicate", "frobnicate");
+  RequireUsageError("bound", "subcommand");
+  RequireUsageError("bound ce --radius 1 --weight-norm 1", "--classes");
+  RequireUsageError("bound ce --classes three --radius 1 --weight-norm 1", "three");
+  RequireUsageError("bound ce --classes 1 --radius 1 --weight-norm 1", "expected num_classes (K) >= 2, got 1");
+  RequireUsageError("bound ce --classes 3 --radius 0 --weight-norm 1", "expected radius > 0, got 0");
+  RequireUsageError("bound ce --classes 3 --radius nan --weight-norm 1", "radius");
+  RequireUsageError("bound ce --classes 3 --radius 1 --weight-norm -1", "expected weight_norm > 0, got -1");
+  RequireUsageError("bound ce --classes 3 --radius 1 --weight-norm 1 --norm spectral", "spectral");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9", "--radius");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9 --radius 1 --temperature 1", "excludes");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9 --temperature -1",
+                    "expected temperature > 0, got -1");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9 --temperature inf", "temperature");
+  RequireUsageError("bound supcon --classes 3 --per-class 0 --batch-size 9 --radius 1", "per_class (n) >= 1, got 0");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 1 --radius 1", "batch_size (b) >= 2, got 1");
+  RequireUsageError("bound supcon --classes 3 --batch-size 9 --radius 1", "--per-class");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --radius 1", "--batch-size");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode iid", "--batch-size");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition", "--composition");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,4", "one per class");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,-4,0", "counts >= 0");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,4,0 --batch-size 8",
+                    "disagrees");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode sampled --batch-size 9 --per-class 2", "sampled");
+  RequireUsageError("bound report --classes 3 --num-points 10", "dividing");
+}
+
+TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
+  const std::string z = Quote(kReference / "z_f64.npy");
+  const std::string y = Quote(kReference / "y_i64.npy");
+  const std::string w = Quote(kReference / "w.npy");
+  const std::string ok = "loss --embeddings " + z + " --labels " + y;
+
+  RequireUsageError("loss --labels " + y + " --loss supcon --temperature 1", "--embeddings");
+  RequireUsageError("loss --embeddings " + z + " --loss supcon --temperature 1", "--labels");
+  RequireUsageError(ok + " --temperature 1", "--loss");
+  RequireUsageError(ok + " --loss triplet --temperature 1", "triplet");
+  RequireUsageError(ok + " --loss supcon", "give one of --radius and --temperature");
+  RequireUsageError(ok + " --loss supcon --temperature 0", "expected temperature > 0, got 0");
+  RequireUsageError(ok + " --loss supcon --radius -2", "expected radius > 0, got -2");
+  RequireUsageError(ok + " --loss supcon --temperature 1 --reduction mean", "mean");
+  RequireUsageError(ok + " --loss supcon --temperature 1 --base-temperature 0.07", "reference only");
+  RequireUsageError(ok + " --loss supcon --temperature 1 --reduction reference --base-temperature 0",
+                    "expected base_temperature > 0, got 0");
+  RequireUsageError(ok + " --loss supcon --temperature 1 --weights " + w, "--weights belongs to --loss ce");
+  RequireUsageError(ok + " --loss ce", "needs --weights");
+  RequireUsageError(ok + " --loss ce --weights " + w + " --temperature 1", "belong to --loss supcon");
+  RequireUsageError(ok + " --loss ce --weights " + w + " --reduction sum", "belong to --loss supcon");
+
+  // Files: missing, a directory, not .npy, truncated, corrupt header, Fortran order, wrong dtype, wrong rank, NaN.
+  const fs::path missing = ScratchDir() / "does_not_exist.npy";
+  RequireUsageError("loss --embeddings " + Quote(missing) + " --labels " + y + " --loss supcon --temperature 1",
+                    missing.string() + ": no such file");
+  RequireUsageError("loss --embeddings " + Quote(ScratchDir()) + " --labels " + y + " --loss supcon --temperature 1",
+                    "is a directory");
+  const fs::path text = ScratchDir() / "text.npy";
+  std::ofstream(text) << "this is not numpy data\n";
+  RequireUsageError("loss --embeddings " + Quote(text) + " --labels " + y + " --loss supcon --temperature 1",
+                    "bad magic");
+  const std::string f64_payload(6 * 8, '\0');
+  const fs::path truncated = WriteRawNpy("truncated.npy",
+                                         "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }",
+                                         f64_payload.substr(0, 40));
+  RequireUsageError("loss --embeddings " + Quote(truncated) + " --labels " + y + " --loss supcon --temperature 1",
+                    "truncated");
+  const fs::path garbage = WriteRawNpy("garbage.npy", "{'descr': '<f8', 'fortran_order': Maybe}", f64_payload);
+  RequireUsageError("loss --embeddings " + Quote(garbage) + " --labels " + y + " --loss supcon --temperature 1",
+                    "corrupt header");
+  const fs::path fortran = WriteRawNpy("fortran.npy",
+                                       "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }",
+                                       f64_payload);
+  RequireUsageError("loss --embeddings " + Quote(fortran) + " --labels " + y + " --loss supcon --temperature 1",
+                    "Fortran-order");
+  const fs::path complex = WriteRawNpy("complex.npy",
+                                       "{'descr': '<c16', 'fortran_order': False, 'shape': (3,), }",
+                                       f64_payload);
+  RequireUsageError("loss --embeddings " + Quote(complex) + " --labels " + y + " --loss supcon --temperature 1",
+                    "unsupported dtype '<c16'");
+  const fs::path rank3 = WriteRawNpy("rank3.npy",
+                                     "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1), }",
+                                     f64_payload);
+  RequireUsageError("loss --embeddings " + Quote(rank3) + " --labels " + y + " --loss supcon --temperature 1",
+                    "expected a 2-D array, got 3 dimensions");
+  RequireUsageError("loss --embeddings " + y + " --labels " + y + " --loss supcon --temperature 1",
+                    "expected a float32 or float64 array");
+  RequireUsageError("loss --embeddings " + z + " --labels " + z + " --loss supcon --temperature 1",
+                    "expected an integer array");
+
+  Eigen::MatrixXd points = Eigen::MatrixXd::Ones(2, 3);
+  points(1, 2) = std::nan("");
+  dissect::theory::WriteNpyPoints(ScratchDir() / "nan.npy", points);
+  Eigen::VectorXi labels(3);
+  labels << 0, 1, 1;
+  dissect::theory::WriteNpyLabels(ScratchDir() / "three_labels.npy", labels);
+  RequireUsageError("loss --embeddings " + Quote(ScratchDir() / "nan.npy") + " --labels " +
+                        Quote(ScratchDir() / "three_labels.npy") + " --loss supcon --temperature 1",
+                    "non-finite value nan at row 2, column 1");
+  RequireUsageError("loss --embeddings " + z + " --labels " + Quote(ScratchDir() / "three_labels.npy") +
+                        " --loss supcon --temperature 1",
+                    "has 3 labels, but");
+  const std::string negative_payload = std::string("\x01\0\0\0\xff\xff\xff\xff", 8);
+  const fs::path negative =
+      WriteRawNpy("negative.npy", "{'descr': '<i4', 'fortran_order': False, 'shape': (2,), }", negative_payload);
+  dissect::theory::WriteNpyPoints(ScratchDir() / "two_points.npy", Eigen::MatrixXd::Ones(2, 2));
+  RequireUsageError("loss --embeddings " + Quote(ScratchDir() / "two_points.npy") + " --labels " + Quote(negative) +
+                        " --loss supcon --temperature 1",
+                    "label -1 at index 1 is out of range");
+
+  // CE: W of the wrong width, labels beyond the rows of W.
+  dissect::theory::WriteNpyMatrix(ScratchDir() / "w_wide.npy", Eigen::MatrixXd::Ones(4, 5));
+  RequireUsageError(ok + " --loss ce --weights " + Quote(ScratchDir() / "w_wide.npy"), "expected (K, 12)");
+  dissect::theory::WriteNpyMatrix(ScratchDir() / "w_two.npy", Eigen::MatrixXd::Ones(2, 12));
+  RequireUsageError(ok + " --loss ce --weights " + Quote(ScratchDir() / "w_two.npy"), "out of range for W with K = 2");
+}
