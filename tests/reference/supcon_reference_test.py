@@ -53,7 +53,6 @@ def main():
                 status = "ok" if error <= TOLERANCE else "FAIL"
                 failures += status == "FAIL"
                 checks += 1
-            checks += 1
                 print(f"{status}: case {seed} ({dtype.__name__}, N={n}, h={h}, K={k}, tau={tau}, base={base_tau}, "
                       f"--{name}): dissect {got!r} reference {expected!r} relative error {error:.3g}")
             weights = np.random.default_rng(seed + 100).standard_normal((k, h))

@@ -51,9 +51,10 @@ WeightNorm ParseWeightNorm(std::string_view name) {
 }
 
 double LogMultisetCount(double num_items, double size) {
-  if (!(num_items >= 1.0) || !(size >= 0.0)) {
+  if (!(num_items >= 1.0) || !(size >= 0.0) || num_items != std::floor(num_items) || size != std::floor(size) ||
+      !std::isfinite(num_items + size)) {
     ThrowInvalidArgument("LogMultisetCount",
-                         fmt::format("expected num_items >= 1 and size >= 0, got {} and {}", num_items, size));
+                         fmt::format("expected integers num_items >= 1 and size >= 0, got {} and {}", num_items, size));
   }
   if (size == 0.0) return 0.0;
   return LogBinomial(num_items + size - 1.0, size);
@@ -61,7 +62,10 @@ double LogMultisetCount(double num_items, double size) {
 
 double LogSumExp(const std::vector<double>& values) {
   double max_value = -kInf;
-  for (double v : values) max_value = std::max(max_value, v);
+  for (double v : values) {
+    if (std::isnan(v)) return v;
+    max_value = std::max(max_value, v);
+  }
   if (max_value == -kInf) return -kInf;
   if (max_value == kInf) return kInf;
   double sum = 0.0;

@@ -31,12 +31,14 @@ CrossEntropyResult CrossEntropyLoss(const Eigen::Ref<const Eigen::MatrixXd>& poi
   for (Eigen::Index i = 0; i < n; ++i) {
     auto column = logits.col(i);
     const double max_logit = column.maxCoeff();
-    const double sum_exp = (column.array() - max_logit).exp().sum();
-    const double log_sum_exp = max_logit + std::log(sum_exp);
+    const double label_logit = column[labels[i]];
+    column = (column.array() - max_logit).exp().matrix();
+    const double sum_exp = column.sum();
     // (max - logit_y) + log(sum): no cancellation of two large numbers.
-    total += (max_logit - column[labels[i]]) + std::log(sum_exp);
+    total += (max_logit - label_logit) + std::log(sum_exp);
     if (with_gradient) {
-      column = (column.array() - log_sum_exp).exp().matrix();
+      // softmax = exp(l - max) / sum, accurate for any logit size (exp(l - lse) loses digits of lse).
+      column /= sum_exp;
       column[labels[i]] -= 1.0;
     }
   }

@@ -51,9 +51,11 @@ double AngularSimilarity(const Eigen::Ref<const Eigen::VectorXd>& u, const Eigen
   }
   RequireFinite(kFunction, "u", u);
   RequireFinite(kFunction, "v", v);
-  const double norms = u.norm() * v.norm();
-  if (!(norms > 0.0)) ThrowInvalidArgument(kFunction, "expected non-zero vectors, got a zero vector");
-  const double cosine = std::clamp(u.dot(v) / norms, -1.0, 1.0);
+  // stableNorm scales before squaring, so that 1e200 or 1e-170 entries neither overflow nor underflow.
+  const double u_norm = u.stableNorm();
+  const double v_norm = v.stableNorm();
+  if (!(u_norm > 0.0) || !(v_norm > 0.0)) ThrowInvalidArgument(kFunction, "expected non-zero vectors, got a zero vector");
+  const double cosine = std::clamp((u / u_norm).dot(v / v_norm), -1.0, 1.0);
   return 1.0 - std::acos(cosine) / M_PI;
 }
 

@@ -1,6 +1,8 @@
 #include "dissect/theory/supcon_loss.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <fmt/format.h>
 #include <vector>
 
@@ -59,9 +61,14 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   RequireLabels(kFunction, labels, points.cols(), -1);
 
   const Eigen::Index b = points.cols();
-  const int num_labels = labels.maxCoeff() + 1;
-  std::vector<Eigen::Index> class_count(num_labels, 0);
-  for (Eigen::Index i = 0; i < b; ++i) ++class_count[labels[i]];
+  // Positives per anchor: the size of its class in the batch, minus one. Labels can be any int >= 0 (a data set's
+  // own codes), so they are counted through a sorted copy rather than a table indexed by label.
+  std::vector<int> sorted_labels(labels.data(), labels.data() + b);
+  std::sort(sorted_labels.begin(), sorted_labels.end());
+  const auto class_size = [&sorted_labels](int label) {
+    const auto range = std::equal_range(sorted_labels.begin(), sorted_labels.end(), label);
+    return static_cast<Eigen::Index>(range.second - range.first);
+  };
 
   const double inverse_temperature = options.temperature.inverse_temperature();
   // sim(k, i) = <z_k, z_i>/tau. Column i (anchor i) is then overwritten in place by A(k, i) = d l_i / d sim(k, i)
@@ -72,38 +79,34 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
 
   double total = 0.0;
   Eigen::Index contributing = 0;
+  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
   for (Eigen::Index i = 0; i < b; ++i) {
     auto column = sim.col(i);
     const int label = labels[i];
-    const Eigen::Index positives = class_count[label] - 1;
-    if (positives == 0 || b == 1) {
+    const Eigen::Index positives = class_size(label) - 1;
+    if (positives == 0) {
       if (with_gradient) column.setZero();
       continue;
     }
     ++contributing;
-    double max_sim = -std::numeric_limits<double>::infinity();
-    for (Eigen::Index k = 0; k < b; ++k) {
-      if (k != i && column[k] > max_sim) max_sim = column[k];
-    }
+    // The anchor itself is excluded from every sum: -inf there gives exp = 0 in the vectorized pass below.
+    column[i] = kMinusInf;
+    const double max_sim = column.maxCoeff();
     double anchor_loss = 0.0;  // sum over positives of (max - sim_ij); log-sum-exp added below
     for (Eigen::Index j = 0; j < b; ++j) {
       if (j != i && labels[j] == label) anchor_loss += max_sim - column[j];
     }
     // exp(sim_ik - max) is kept in the column: the softmax of the gradient reuses it.
-    double sum_exp = 0.0;
-    for (Eigen::Index k = 0; k < b; ++k) {
-      const double e = k == i ? 0.0 : std::exp(column[k] - max_sim);
-      sum_exp += e;
-      column[k] = e;
-    }
+    column = (column.array() - max_sim).exp().matrix();
+    const double sum_exp = column.sum();
     const double log_sum_exp_shifted = std::log(sum_exp);
     // -log softmax_ij = (max - sim_ij) + log sum_k exp(sim_ik - max): no cancellation of two large numbers.
     const double inverse_positives = 1.0 / static_cast<double>(positives);
     total += (anchor_loss + static_cast<double>(positives) * log_sum_exp_shifted) * inverse_positives;
     if (with_gradient) {
-      const double inverse_sum = 1.0 / sum_exp;
+      column *= 1.0 / sum_exp;
       for (Eigen::Index k = 0; k < b; ++k) {
-        column[k] = column[k] * inverse_sum - (k != i && labels[k] == label ? inverse_positives : 0.0);
+        if (k != i && labels[k] == label) column[k] -= inverse_positives;
       }
     }
   }

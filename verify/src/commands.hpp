@@ -17,5 +17,7 @@ struct Command {
 std::vector<Command> RegisterBoundCommand(CLI::App& app);
 // `dissect loss`.
 std::vector<Command> RegisterLossCommand(CLI::App& app);
+// `dissect minimize`.
+std::vector<Command> RegisterMinimizeCommand(CLI::App& app);
 
 }  // namespace dissect::cli

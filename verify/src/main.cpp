@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "output_files.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -16,10 +17,13 @@ int main(int argc, char** argv) {
   app.fallthrough(false);
 
   std::vector<dissect::cli::Command> commands;
-  for (auto&& registered : {dissect::cli::RegisterBoundCommand(app), dissect::cli::RegisterLossCommand(app)}) {
+  for (auto&& registered : {dissect::cli::RegisterBoundCommand(app),
+                           dissect::cli::RegisterLossCommand(app),
+                           dissect::cli::RegisterMinimizeCommand(app)}) {
     commands.insert(commands.end(), registered.begin(), registered.end());
   }
 
+  dissect::cli::SetCommandLine(argc, argv);
   const auto known = [&app](const std::string& name) {
     for (const CLI::App* command : app.get_subcommands({})) {
       if (command->check_name(name)) return true;
@@ -27,7 +31,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss)\nRun with --help for usage.\n";
+    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss, minimize)\nRun with --help for usage.\n";
     return 2;
   }
   try {

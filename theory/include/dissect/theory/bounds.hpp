@@ -51,10 +51,11 @@ double SupConCompositionValue(const std::vector<int>& composition, Temperature t
 // Throws std::invalid_argument for K < 2, b < 2.
 double SupConIidFloor(int num_classes, int batch_size, Temperature temperature);
 
-// log C(n + k - 1, k): the number of multisets of size k from n items (n >= 1, k >= 0), via lgamma.
+// log C(n + k - 1, k): the number of multisets of size k from n items (integers n >= 1, k >= 0; else
+// std::invalid_argument); exact binomials where they fit a double, lgamma beyond.
 double LogMultisetCount(double num_items, double size);
 
-// log(sum_i exp(x_i)) of a set of values; -inf for an empty set or all -inf.
+// log(sum_i exp(x_i)) of a set of values; -inf for an empty set or all -inf; NaN if any value is NaN.
 double LogSumExp(const std::vector<double>& values);
 
 }  // namespace dissect::theory

@@ -15,7 +15,7 @@ struct NpyArray {
   std::vector<std::int64_t> shape;
   std::string descr;
   bool is_integer = false;
-  std::vector<double> real_values;      // filled for float16/32/64 arrays
+  std::vector<double> real_values;      // filled for float32/float64 arrays
   std::vector<std::int64_t> int_values;  // filled for integer and bool arrays
 };
 

@@ -1,0 +1,95 @@
+#pragma once
+// Free-point minimization of the CE and SC losses: the paper's central claim (both are minimized by class collapse
+// onto a regular simplex) as a measured fact, and what the optimum is where no simplex fits.
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <dissect/theory/bounds.hpp>
+#include <dissect/theory/temperature.hpp>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dissect/optim/certificate.hpp"
+#include "dissect/optim/objective.hpp"
+
+namespace dissect::optim {
+
+enum class LossKind { kSupCon, kCrossEntropy };
+enum class Mode {
+  kFull,         // "full": all N points in one batch (SC) / the mean over all points (CE)
+  kMultiset,     // "multiset": SC summed over every multiset batch of size b (the paper's bound), enumerated
+  kSampled,      // "sampled": i.i.d. batches with replacement, SGD with the poly-5 schedule (large N)
+  kComposition,  // "composition": one SC batch with given class counts
+};
+std::string ToString(LossKind loss);
+std::string ToString(Mode mode);
+LossKind ParseLossKind(std::string_view name);  // "supcon" | "ce"; throws std::invalid_argument otherwise
+Mode ParseMode(std::string_view name);          // "full" | "multiset" | "sampled" | "composition"
+
+struct MinimizeOptions {
+  LossKind loss = LossKind::kSupCon;
+  Mode mode = Mode::kFull;
+  int num_classes = 0;  // K >= 2
+  int per_class = 0;    // n >= 1 (balanced classes); ignored when class_counts is set
+  // Points per class (imbalanced classes), or the class counts of the one batch in composition mode. Size K.
+  std::vector<int> class_counts;
+  int dim = 0;  // h >= 1 (h < K-1 is allowed: no simplex fits, the optimum is still reported)
+  // rho = 1/sqrt(tau): SC points lie on the sphere of radius rho, CE points in the ball of radius rho.
+  theory::Temperature temperature = theory::Temperature::FromTemperature(1.0);
+  double weight_norm = 1.0;                                // CE: the bound r on W
+  theory::WeightNorm weight_norm_kind = theory::WeightNorm::kRow;
+  int batch_size = 0;                                      // b (multiset, sampled)
+  std::uint64_t seed = 0;                                  // the random start (and the sampled batches)
+  int max_iterations = 20000;                              // LBFGS iterations
+  double gradient_tolerance = 1e-10;                       // stop when grad_norm <= this (see LbfgsOptions)
+  std::uint64_t max_batches = 10000000;                    // multiset: refuse beyond this many batches
+  int sgd_iterations = 20000;                              // sampled: SGD steps T
+  double learning_rate = 1.0;                              // sampled: lr0 of lr_i = lr0 (1 - i/T)^5
+  double momentum = 0.9;                                   // sampled: heavy-ball momentum
+  int evaluation_batches = 4000;                           // sampled: i.i.d. batches of the final loss estimate
+  bool certificate = true;                                 // compute the Hessian certificate (small problems)
+  Eigen::Index max_certificate_dim = 3000;                 // tangent dimension limit of the certificate
+  IterationCallback callback;                              // progress and cancellation (true = stop)
+
+  // Throws std::invalid_argument naming the first bad field ("Minimize(): expected per_class (n) >= 1, got 0").
+  void Validate() const;
+  // Points per class, from per_class or class_counts.
+  std::vector<int> ClassCounts() const;
+};
+
+struct MinimizeResult {
+  Eigen::MatrixXd points;   // dim x N, the minimizer
+  Eigen::VectorXi labels;   // N
+  Eigen::MatrixXd weights;  // K x dim (CE), empty for SC
+  double final_loss = std::numeric_limits<double>::quiet_NaN();
+  double final_loss_stderr = std::numeric_limits<double>::quiet_NaN();  // sampled: Monte-Carlo standard error
+  // The lower bound of this objective (THEORY.md) where one is proven (balanced classes): attained iff h >= K-1.
+  double bound = std::numeric_limits<double>::quiet_NaN();
+  std::string bound_note = "not run";
+  double gap = std::numeric_limits<double>::quiet_NaN();      // final_loss - bound
+  double rel_gap = std::numeric_limits<double>::quiet_NaN();  // gap / |bound|
+  // The objective at a radius-rho simplex (classifier aligned) for the same problem, where h >= K-1: for one
+  // unbalanced batch this is what the minimizer beats.
+  double simplex_value = std::numeric_limits<double>::quiet_NaN();
+  double max_gram_error = std::numeric_limits<double>::quiet_NaN();  // class-mean Gram vs the simplex's, norms incl.
+  double max_within_class_spread = std::numeric_limits<double>::quiet_NaN();
+  // Stationarity: the norm of the Riemannian gradient on the product of spheres (SC), of the gradient in the
+  // parameters (CE, ball parametrization; zero at a KKT point on the boundary).
+  double grad_norm = std::numeric_limits<double>::quiet_NaN();
+  HessianCertificate certificate;
+  double min_hessian_eigenvalue = std::numeric_limits<double>::quiet_NaN();  // certificate.min_eigenvalue
+  int iterations = 0;
+  double seconds = 0.0;
+  bool converged = false;
+  bool cancelled = false;
+  std::string message = "not run";
+  std::vector<IterationInfo> trace;  // one entry per iteration
+};
+
+// Minimizes the loss over free points from a seeded random start. Numerical failure (no convergence) is data in the
+// result; invalid options throw std::invalid_argument (multiset beyond max_batches included).
+MinimizeResult Minimize(const MinimizeOptions& options);
+
+}  // namespace dissect::optim

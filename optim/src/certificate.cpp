@@ -1,0 +1,138 @@
+#include "dissect/optim/certificate.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/QR>
+#include <Eigen/SVD>
+#include <algorithm>
+#include <cmath>
+#include <dissect/theory/check.hpp>
+#include <fmt/format.h>
+
+namespace dissect::optim {
+
+Eigen::Index RotationOrbitDimension(int dim, int span_rank) {
+  if (dim < 1 || span_rank < 0 || span_rank > dim) {
+    theory::ThrowInvalidArgument("RotationOrbitDimension",
+                                 fmt::format("expected 0 <= span_rank <= dim, got span_rank {} and dim {}", span_rank,
+                                             dim));
+  }
+  const Eigen::Index h = dim;
+  const Eigen::Index rest = dim - span_rank;
+  return h * (h - 1) / 2 - rest * (rest - 1) / 2;
+}
+
+int SpanRank(const Eigen::Ref<const Eigen::MatrixXd>& columns, double relative_tolerance) {
+  if (columns.size() == 0) return 0;
+  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(columns);
+  const auto& singular = svd.singularValues();
+  if (singular.size() == 0 || singular[0] == 0.0) return 0;
+  int rank = 0;
+  for (Eigen::Index i = 0; i < singular.size(); ++i) rank += singular[i] > relative_tolerance * singular[0];
+  return rank;
+}
+
+HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
+                                       const Eigen::Ref<const Eigen::VectorXd>& z,
+                                       const std::vector<Block>& blocks,
+                                       Eigen::Index expected_flat,
+                                       Eigen::Index max_tangent_dim) {
+  ValidateBlocks(blocks, z.size());
+  HessianCertificate certificate;
+  certificate.expected_flat = expected_flat;
+  for (const Block& block : blocks) certificate.tangent_dim += block.size - 1;
+  if (certificate.tangent_dim > max_tangent_dim) {
+    certificate.message = fmt::format("not computed: tangent dimension {} exceeds the limit {}",
+                                      certificate.tangent_dim,
+                                      max_tangent_dim);
+    return certificate;
+  }
+  Eigen::VectorXd gradient;
+  points_objective.Evaluate(z, &gradient);
+
+  // Per block: an orthonormal basis of the tangent space (the complement of z_b), and the Weingarten coefficient.
+  std::vector<Eigen::MatrixXd> bases;
+  std::vector<double> curvature;
+  double min_multiplier = std::numeric_limits<double>::infinity();
+  bool has_ball = false;
+  for (const Block& block : blocks) {
+    const auto zb = z.segment(block.offset, block.size);
+    const double norm = zb.norm();
+    if (std::abs(norm - block.radius) > 1e-6 * block.radius) {
+      certificate.message = fmt::format("not computed: a block at offset {} has norm {}, not on its sphere of radius {}",
+                                        block.offset,
+                                        norm,
+                                        block.radius);
+      return certificate;
+    }
+    const double radial = zb.dot(gradient.segment(block.offset, block.size));
+    if (block.kind == BlockKind::kBall) {
+      has_ball = true;
+      min_multiplier = std::min(min_multiplier, -radial / block.radius);
+    }
+    const Eigen::HouseholderQR<Eigen::MatrixXd> qr{Eigen::MatrixXd(zb)};
+    const Eigen::MatrixXd q = qr.householderQ();
+    bases.push_back(q.rightCols(block.size - 1));
+    curvature.push_back(radial / (block.radius * block.radius));
+  }
+
+  const Eigen::Index t = certificate.tangent_dim;
+  Eigen::MatrixXd hessian(t, t);
+  Eigen::VectorXd plus_gradient, minus_gradient;
+  Eigen::VectorXd shifted = z;
+  Eigen::Index column = 0;
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const Block& block = blocks[b];
+    const double step = 1e-5 * block.radius;
+    for (Eigen::Index j = 0; j < block.size - 1; ++j, ++column) {
+      const Eigen::VectorXd direction = bases[b].col(j);
+      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size) + step * direction;
+      points_objective.Evaluate(shifted, &plus_gradient);
+      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size) - step * direction;
+      points_objective.Evaluate(shifted, &minus_gradient);
+      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size);
+      const Eigen::VectorXd hessian_times_direction = (plus_gradient - minus_gradient) / (2.0 * step);
+      Eigen::Index row = 0;
+      for (std::size_t c = 0; c < blocks.size(); ++c) {
+        const Block& other = blocks[c];
+        hessian.block(row, column, other.size - 1, 1) =
+            bases[c].transpose() * hessian_times_direction.segment(other.offset, other.size);
+        row += other.size - 1;
+      }
+      hessian(column, column) -= curvature[b];
+    }
+  }
+  const Eigen::MatrixXd symmetric = 0.5 * (hessian + hessian.transpose());
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(symmetric, Eigen::EigenvaluesOnly);
+  certificate.eigenvalues = solver.eigenvalues();
+  const double scale = certificate.eigenvalues.cwiseAbs().maxCoeff();
+  // Finite differences of an exact gradient are accurate to about step^2 and 1e-16/step relative to the scale.
+  certificate.zero_tolerance = 1e-6 * std::max(scale, 1e-12);
+  for (Eigen::Index i = 0; i < t; ++i) {
+    const double lambda = certificate.eigenvalues[i];
+    certificate.num_near_zero += std::abs(lambda) <= certificate.zero_tolerance;
+    certificate.num_negative += lambda < -certificate.zero_tolerance;
+  }
+  // The expected_flat eigenvalues smallest in magnitude are the symmetry's; the rest must be positive.
+  std::vector<double> by_magnitude(certificate.eigenvalues.data(), certificate.eigenvalues.data() + t);
+  std::sort(by_magnitude.begin(), by_magnitude.end(), [](double a, double b) { return std::abs(a) < std::abs(b); });
+  const Eigen::Index flat = std::min<Eigen::Index>(expected_flat, t);
+  certificate.max_abs_flat = flat > 0 ? std::abs(by_magnitude[flat - 1]) : 0.0;
+  certificate.min_eigenvalue = flat < t ? *std::min_element(by_magnitude.begin() + flat, by_magnitude.end())
+                                        : std::numeric_limits<double>::quiet_NaN();
+  if (has_ball) certificate.min_multiplier = min_multiplier;
+  certificate.strict_local_minimum_up_to_rotation = certificate.num_negative == 0 &&
+                                                    certificate.num_near_zero == expected_flat &&
+                                                    (!has_ball || min_multiplier > 0.0);
+  certificate.computed = true;
+  certificate.message = fmt::format("{} tangent directions: {} negative, {} near zero ({} expected from rotations){}",
+                                    t,
+                                    certificate.num_negative,
+                                    certificate.num_near_zero,
+                                    expected_flat,
+                                    certificate.strict_local_minimum_up_to_rotation
+                                        ? ": a strict local minimum up to rotation"
+                                        : "");
+  return certificate;
+}
+
+}  // namespace dissect::optim

@@ -1,0 +1,366 @@
+#include "dissect/optim/minimize.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <dissect/theory/check.hpp>
+#include <dissect/theory/geometry.hpp>
+#include <dissect/theory/regular_simplex.hpp>
+#include <fmt/format.h>
+#include <memory>
+#include <numeric>
+#include <random>
+
+#include "dissect/optim/lbfgs.hpp"
+#include "dissect/optim/multisets.hpp"
+#include "dissect/optim/point_objectives.hpp"
+#include "sampled_sgd.hpp"
+
+namespace dissect::optim {
+namespace {
+
+using theory::RequireAtLeast;
+using theory::ThrowInvalidArgument;
+
+constexpr const char* kFunction = "Minimize";
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+bool Balanced(const std::vector<int>& counts) {
+  return std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front() && c > 0; });
+}
+
+Eigen::VectorXi LabelsFromCounts(const std::vector<int>& counts) {
+  Eigen::VectorXi labels(std::accumulate(counts.begin(), counts.end(), 0));
+  Eigen::Index next = 0;
+  for (std::size_t k = 0; k < counts.size(); ++k) {
+    for (int j = 0; j < counts[k]; ++j) labels[next++] = static_cast<int>(k);
+  }
+  return labels;
+}
+
+// Points: N blocks of size h (spheres for SC, balls for CE). CE then adds the classifier: K row balls of radius r,
+// or one ball of radius r_F holding all of W.
+std::vector<Block> MakeBlocks(const MinimizeOptions& options, Eigen::Index num_points) {
+  const Eigen::Index h = options.dim;
+  const double rho = options.temperature.radius();
+  const BlockKind point_kind = options.loss == LossKind::kSupCon ? BlockKind::kSphere : BlockKind::kBall;
+  std::vector<Block> blocks;
+  for (Eigen::Index i = 0; i < num_points; ++i) blocks.push_back(Block{h * i, h, rho, point_kind});
+  if (options.loss == LossKind::kCrossEntropy) {
+    const Eigen::Index offset = h * num_points;
+    if (options.weight_norm_kind == theory::WeightNorm::kRow) {
+      for (int k = 0; k < options.num_classes; ++k) {
+        blocks.push_back(Block{offset + h * k, h, options.weight_norm, BlockKind::kBall});
+      }
+    } else {
+      blocks.push_back(Block{offset, h * options.num_classes, options.weight_norm, BlockKind::kBall});
+    }
+  }
+  return blocks;
+}
+
+std::unique_ptr<Objective> MakePointObjective(const MinimizeOptions& options, const Eigen::VectorXi& labels) {
+  const int n = static_cast<int>(labels.size());
+  if (options.loss == LossKind::kCrossEntropy) {
+    return std::make_unique<CrossEntropyPointObjective>(options.dim, options.num_classes, labels);
+  }
+  std::vector<WeightedBatch> batches;
+  if (options.mode == Mode::kMultiset) {
+    for (auto& indices : EnumerateMultisets(n, options.batch_size, options.max_batches)) {
+      batches.push_back(WeightedBatch{std::move(indices), 1.0});
+    }
+  } else {
+    WeightedBatch all;
+    all.indices.resize(n);
+    std::iota(all.indices.begin(), all.indices.end(), 0);
+    batches.push_back(std::move(all));
+  }
+  return std::make_unique<SupConPointObjective>(options.dim, labels, std::move(batches));
+}
+
+// Seeded Gaussian start: unit-norm directions for spheres, norm about 0.5 (inside, sin map) for balls.
+Eigen::VectorXd RandomStart(const std::vector<Block>& blocks, Eigen::Index size, std::mt19937_64* engine) {
+  std::normal_distribution<double> normal(0.0, 1.0);
+  Eigen::VectorXd u(size);
+  for (Eigen::Index i = 0; i < size; ++i) u[i] = normal(*engine);
+  for (const Block& block : blocks) {
+    auto ub = u.segment(block.offset, block.size);
+    ub *= (block.kind == BlockKind::kSphere ? 1.0 : 0.5) / ub.norm();
+  }
+  return u;
+}
+
+// The same problem at a radius-rho simplex: z_i = zeta_{y_i}, w_k = (r_row/rho) zeta_k.
+Eigen::VectorXd SimplexPoints(const MinimizeOptions& options, const Eigen::VectorXi& labels) {
+  const double rho = options.temperature.radius();
+  const Eigen::MatrixXd simplex = theory::RegularSimplex(options.num_classes, options.dim, rho);
+  const Eigen::Index h = options.dim;
+  const Eigen::Index n = labels.size();
+  const Eigen::Index extra = options.loss == LossKind::kCrossEntropy ? options.num_classes : 0;
+  Eigen::VectorXd z(h * (n + extra));
+  for (Eigen::Index i = 0; i < n; ++i) z.segment(h * i, h) = simplex.col(labels[i]);
+  if (extra > 0) {
+    const double row_norm = options.weight_norm_kind == theory::WeightNorm::kRow
+                                ? options.weight_norm
+                                : options.weight_norm / std::sqrt(static_cast<double>(options.num_classes));
+    for (int k = 0; k < options.num_classes; ++k) z.segment(h * (n + k), h) = (row_norm / rho) * simplex.col(k);
+  }
+  return z;
+}
+
+// Largest |<mu_k, mu_l> - G_kl| over the classes that have points, G the K-simplex Gram matrix of radius rho.
+double GramErrorOfPresentClasses(const theory::ClassMeans& means, double radius) {
+  const int k = static_cast<int>(means.counts.size());
+  const Eigen::MatrixXd target = theory::SimplexGram(k, radius);
+  double worst = 0.0;
+  for (int a = 0; a < k; ++a) {
+    for (int b = 0; b < k; ++b) {
+      if (means.counts[a] == 0 || means.counts[b] == 0) continue;
+      worst = std::max(worst, std::abs(means.means.col(a).dot(means.means.col(b)) - target(a, b)));
+    }
+  }
+  return worst;
+}
+
+struct Bound {
+  double value = kNaN;
+  std::string note;
+};
+
+Bound LowerBound(const MinimizeOptions& options, const std::vector<int>& counts) {
+  const int k = options.num_classes;
+  const bool attained = options.dim >= k - 1;
+  const std::string attainment = attained ? "attained at the simplex (h >= K-1)"
+                                          : "a lower bound that is not attained: h < K-1, no simplex fits";
+  if (!Balanced(counts)) {
+    return {kNaN,
+            options.mode == Mode::kComposition
+                ? "none: one unbalanced batch is not minimized by the simplex (THEORY.md); see simplex_value"
+                : "none: the bounds of THEORY.md need balanced classes; see simplex_value"};
+  }
+  const double rho = options.temperature.radius();
+  if (options.loss == LossKind::kCrossEntropy) {
+    return {theory::CrossEntropyBound(k, rho, options.weight_norm, options.weight_norm_kind), "Paper: CE bound, " + attainment};
+  }
+  // The optimization places the scale in the radius: logits <z, z'> with ||z|| = rho.
+  const theory::Temperature scale = theory::Temperature::FromRadius(rho);
+  switch (options.mode) {
+    case Mode::kMultiset:
+      return {theory::SupConMultisetBound(k, counts.front(), options.batch_size, scale).value,
+              "Paper: SC bound (sum over all multiset batches), " + attainment};
+    case Mode::kSampled:
+      return {theory::SupConIidFloor(k, options.batch_size, scale),
+              "Paper: expected per-sample floor under i.i.d. batches, " + attainment};
+    case Mode::kFull:
+    case Mode::kComposition:
+      return {theory::SupConCompositionValue(counts, scale), "SC of one balanced batch at the simplex, " + attainment};
+  }
+  return {kNaN, "none"};
+}
+
+}  // namespace
+
+std::string ToString(LossKind loss) { return loss == LossKind::kSupCon ? "supcon" : "ce"; }
+
+std::string ToString(Mode mode) {
+  switch (mode) {
+    case Mode::kFull:
+      return "full";
+    case Mode::kMultiset:
+      return "multiset";
+    case Mode::kSampled:
+      return "sampled";
+    case Mode::kComposition:
+      return "composition";
+  }
+  return "unknown";
+}
+
+LossKind ParseLossKind(std::string_view name) {
+  if (name == "supcon") return LossKind::kSupCon;
+  if (name == "ce") return LossKind::kCrossEntropy;
+  ThrowInvalidArgument("ParseLossKind", fmt::format("expected loss supcon or ce, got '{}'", name));
+}
+
+Mode ParseMode(std::string_view name) {
+  for (Mode mode : {Mode::kFull, Mode::kMultiset, Mode::kSampled, Mode::kComposition}) {
+    if (name == ToString(mode)) return mode;
+  }
+  ThrowInvalidArgument("ParseMode", fmt::format("expected mode full, multiset, sampled or composition, got '{}'", name));
+}
+
+std::vector<int> MinimizeOptions::ClassCounts() const {
+  if (!class_counts.empty()) return class_counts;
+  return std::vector<int>(std::max(num_classes, 0), per_class);
+}
+
+void MinimizeOptions::Validate() const {
+  RequireAtLeast(kFunction, "num_classes (K)", num_classes, 2);
+  RequireAtLeast(kFunction, "dim (h)", dim, 1);
+  if (class_counts.empty()) {
+    if (mode == Mode::kComposition) ThrowInvalidArgument(kFunction, "composition mode needs class_counts");
+    RequireAtLeast(kFunction, "per_class (n)", per_class, 1);
+  } else {
+    if (static_cast<int>(class_counts.size()) != num_classes) {
+      ThrowInvalidArgument(kFunction,
+                           fmt::format("expected {} class counts (one per class), got {}", num_classes,
+                                       class_counts.size()));
+    }
+    for (std::size_t k = 0; k < class_counts.size(); ++k) {
+      if (class_counts[k] < 0) {
+        ThrowInvalidArgument(kFunction, fmt::format("expected class counts >= 0, got {} for class {}", class_counts[k], k));
+      }
+    }
+    RequireAtLeast(kFunction, "number of points (sum of class counts)",
+                   std::accumulate(class_counts.begin(), class_counts.end(), 0LL), 2);
+  }
+  if (loss == LossKind::kCrossEntropy && (mode == Mode::kMultiset || mode == Mode::kComposition)) {
+    ThrowInvalidArgument(kFunction,
+                         fmt::format("CE is a per-sample mean, so batches do not change its minimizer: use mode full "
+                                     "or sampled, got {}",
+                                     ToString(mode)));
+  }
+  theory::RequirePositive(kFunction, "weight_norm", weight_norm);
+  if (mode == Mode::kMultiset || mode == Mode::kSampled) RequireAtLeast(kFunction, "batch_size (b)", batch_size, 2);
+  RequireAtLeast(kFunction, "max_iterations", max_iterations, 0);
+  if (!(gradient_tolerance >= 0.0)) {
+    ThrowInvalidArgument(kFunction, fmt::format("expected gradient_tolerance >= 0, got {}", gradient_tolerance));
+  }
+  RequireAtLeast(kFunction, "sgd_iterations", sgd_iterations, 1);
+  theory::RequirePositive(kFunction, "learning_rate", learning_rate);
+  if (!(momentum >= 0.0 && momentum < 1.0)) {
+    ThrowInvalidArgument(kFunction, fmt::format("expected 0 <= momentum < 1, got {}", momentum));
+  }
+  RequireAtLeast(kFunction, "evaluation_batches", evaluation_batches, 1);
+}
+
+MinimizeResult Minimize(const MinimizeOptions& options) {
+  options.Validate();
+  const std::vector<int> counts = options.ClassCounts();
+  const Eigen::VectorXi labels = LabelsFromCounts(counts);
+  const Eigen::Index num_points = labels.size();
+  const Eigen::Index h = options.dim;
+  const double rho = options.temperature.radius();
+  const std::vector<Block> blocks = MakeBlocks(options, num_points);
+  std::mt19937_64 engine(options.seed);
+
+  MinimizeResult result;
+  result.labels = labels;
+  const Bound bound = LowerBound(options, counts);
+  result.bound = bound.value;
+  result.bound_note = bound.note;
+
+  // Built before the start so that an impossible multiset is refused before any work.
+  std::unique_ptr<Objective> point_objective;
+  if (options.mode != Mode::kSampled) point_objective = MakePointObjective(options, labels);
+  Eigen::VectorXd u = RandomStart(blocks, static_cast<Eigen::Index>(blocks.back().offset + blocks.back().size), &engine);
+
+  if (options.mode == Mode::kSampled) {
+    bool cancelled = false;
+    result.iterations = detail::RunSampledSgd(options, labels, blocks, &engine, &u, &result.trace, &cancelled);
+    result.cancelled = cancelled;
+    result.seconds = result.trace.empty() ? 0.0 : result.trace.back().seconds;
+    result.converged = !cancelled;
+    result.message = cancelled ? "cancelled by the callback"
+                               : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
+  } else {
+    const ParametrizedObjective objective(*point_objective, blocks);
+    // Stationarity from the gradient of the last evaluation where it is at the same parameters (Ceres evaluates the
+    // accepted point last in almost every iteration), else from a fresh evaluation.
+    Eigen::VectorXd gradient_u;
+    auto stationarity = [&](const Eigen::Ref<const Eigen::VectorXd>& x) {
+      objective.Evaluate(x, &gradient_u);
+      if (options.loss == LossKind::kCrossEntropy) return gradient_u.norm();
+      // Sphere blocks: g_u = (rho/||u||) P g_z, so ||P g_z|| = (||u||/rho) ||g_u|| block by block.
+      double sum = 0.0;
+      for (const Block& block : blocks) {
+        sum += (x.segment(block.offset, block.size).squaredNorm() / (block.radius * block.radius)) *
+               gradient_u.segment(block.offset, block.size).squaredNorm();
+      }
+      return std::sqrt(sum);
+    };
+    LbfgsOptions lbfgs;
+    lbfgs.max_iterations = options.max_iterations;
+    lbfgs.gradient_tolerance = options.gradient_tolerance;
+    lbfgs.stationarity = stationarity;
+    lbfgs.callback = [&](const IterationInfo& info) {
+      result.trace.push_back(info);
+      return options.callback && options.callback(info);
+    };
+    const LbfgsSummary summary = MinimizeLbfgs(objective, &u, lbfgs);
+    result.iterations = summary.iterations;
+    result.seconds = summary.seconds;
+    result.converged = summary.converged;
+    result.cancelled = summary.cancelled;
+    result.message = summary.message;
+    result.grad_norm = summary.grad_norm;
+  }
+
+  const Eigen::VectorXd z = PointsFromParameters(blocks, u);
+  result.points = Eigen::Map<const Eigen::MatrixXd>(z.data(), h, num_points);
+  if (options.loss == LossKind::kCrossEntropy) {
+    result.weights = Eigen::Map<const Eigen::MatrixXd>(z.data() + h * num_points, h, options.num_classes).transpose();
+  }
+  const bool simplex_fits = h >= options.num_classes - 1;
+  if (options.mode == Mode::kSampled) {
+    // Monte-Carlo estimate over fresh i.i.d. batches; the simplex on the same batches (common random numbers).
+    const std::vector<WeightedBatch> batches = detail::DrawBatches(static_cast<int>(num_points), options.batch_size,
+                                                                   options.evaluation_batches, &engine);
+    auto estimate = [&](const Eigen::VectorXd& points, double* stderr_out) {
+      Eigen::VectorXd values(batches.size());
+      for (std::size_t b = 0; b < batches.size(); ++b) {
+        if (options.loss == LossKind::kSupCon) {
+          const SupConPointObjective one(options.dim, labels, {batches[b]});
+          values[b] = one.Evaluate(points, nullptr);
+        } else {
+          values[b] = CrossEntropyPointObjective(options.dim, options.num_classes, labels).Evaluate(points, nullptr);
+        }
+      }
+      const double mean = values.mean();
+      if (stderr_out != nullptr) {
+        *stderr_out = std::sqrt((values.array() - mean).square().sum() / std::max<double>(1.0, values.size() - 1.0) /
+                                values.size());
+      }
+      return mean;
+    };
+    result.final_loss = estimate(z, &result.final_loss_stderr);
+    if (simplex_fits) result.simplex_value = estimate(SimplexPoints(options, labels), nullptr);
+    Eigen::VectorXd full_gradient;
+    const std::unique_ptr<Objective> full = [&] {
+      MinimizeOptions full_options = options;
+      full_options.mode = Mode::kFull;
+      return MakePointObjective(full_options, labels);
+    }();
+    full->Evaluate(z, &full_gradient);
+    result.grad_norm = TangentialGradientNorm(blocks, z, full_gradient);
+  } else {
+    result.final_loss = point_objective->Evaluate(z, nullptr);
+    if (simplex_fits) result.simplex_value = point_objective->Evaluate(SimplexPoints(options, labels), nullptr);
+  }
+  result.gap = result.final_loss - result.bound;
+  result.rel_gap = result.gap / std::abs(result.bound);
+
+  const theory::ClassMeans means = theory::ComputeClassMeans(result.points, labels, options.num_classes);
+  result.max_gram_error = GramErrorOfPresentClasses(means, rho);
+  const Eigen::VectorXd spread = theory::WithinClassSpread(result.points, labels, options.num_classes);
+  result.max_within_class_spread = 0.0;
+  for (Eigen::Index k = 0; k < spread.size(); ++k) {
+    if (!std::isnan(spread[k])) result.max_within_class_spread = std::max(result.max_within_class_spread, spread[k]);
+  }
+
+  if (options.certificate && point_objective) {
+    Eigen::MatrixXd span = result.points;
+    if (options.loss == LossKind::kCrossEntropy) {
+      span.conservativeResize(h, num_points + options.num_classes);
+      span.rightCols(options.num_classes) = result.weights.transpose();
+    }
+    const Eigen::Index flat = RotationOrbitDimension(options.dim, SpanRank(span));
+    result.certificate = CertifyLocalMinimum(*point_objective, z, blocks, flat, options.max_certificate_dim);
+    result.min_hessian_eigenvalue = result.certificate.min_eigenvalue;
+  } else {
+    result.certificate.message = options.mode == Mode::kSampled ? "not computed: sampled mode has no exact objective"
+                                                                 : "not computed: disabled";
+  }
+  return result;
+}
+
+}  // namespace dissect::optim

@@ -1,0 +1,10 @@
+// A project outside the tree links dissect::theory through find_package(dissect) and evaluates a known answer.
+#include <cmath>
+#include <cstdio>
+#include <dissect/theory/bounds.hpp>
+
+int main() {
+  const double bound = dissect::theory::CrossEntropyBound(3, 1.0, 1.0);  // THEORY.md: 0.3689811354013154
+  std::printf("%.16g\n", bound);
+  return std::abs(bound - 0.3689811354013154) < 1e-15 ? 0 : 1;
+}

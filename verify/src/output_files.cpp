@@ -1,0 +1,88 @@
+#include "output_files.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fmt/format.h>
+#include <fstream>
+#include <random>
+#include <stdexcept>
+#include <system_error>
+
+namespace dissect::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string>& MutableCommandLine() {
+  static std::vector<std::string> command_line;
+  return command_line;
+}
+
+}  // namespace
+
+void SetCommandLine(int argc, char** argv) { MutableCommandLine().assign(argv, argv + argc); }
+
+const std::vector<std::string>& CommandLine() { return MutableCommandLine(); }
+
+void PrepareOutputDirectory(const fs::path& dir, bool force) {
+  std::error_code error;
+  if (fs::exists(dir, error)) {
+    if (!fs::is_directory(dir, error)) throw std::runtime_error(fmt::format("--out {}: exists and is not a folder", dir.string()));
+    if (!force && fs::directory_iterator(dir, error) != fs::directory_iterator()) {
+      throw std::runtime_error(
+          fmt::format("--out {}: the folder already holds files; choose another or pass --force", dir.string()));
+    }
+  } else if (!fs::create_directories(dir, error) || error) {
+    throw std::runtime_error(fmt::format("--out {}: cannot create the folder: {}", dir.string(), error.message()));
+  }
+  if (::access(dir.c_str(), W_OK) != 0) {
+    throw std::runtime_error(fmt::format("--out {}: the folder is not writable", dir.string()));
+  }
+}
+
+void WriteTextFileAtomic(const fs::path& path, const std::string& content) {
+  const fs::path temporary =
+      path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), std::random_device{}());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << content;
+    out.flush();
+    if (!out) {
+      std::error_code ignored;
+      fs::remove(temporary, ignored);
+      throw std::runtime_error(fmt::format("{}: write failed (disk full or not writable?)", path.string()));
+    }
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) {
+    std::error_code ignored;
+    fs::remove(temporary, ignored);
+    throw std::runtime_error(fmt::format("{}: cannot move the finished file into place: {}", path.string(),
+                                         error.message()));
+  }
+}
+
+nlohmann::ordered_json MetaJson(std::uint64_t seed) {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char time_text[32];
+  std::strftime(time_text, sizeof time_text, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return {{"command_line", CommandLine()},
+          {"seed", seed},
+          {"version", DISSECT_VERSION},
+          {"git_revision", DISSECT_GIT_REVISION},
+          {"time_utc", time_text}};
+}
+
+std::string CsvTable(const std::vector<std::string>& header, const std::vector<std::vector<double>>& rows) {
+  std::string csv = fmt::format("{}\n", fmt::join(header, ","));
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) csv += fmt::format(c ? ",{:.17g}" : "{:.17g}", row[c]);
+    csv += '\n';
+  }
+  return csv;
+}
+
+}  // namespace dissect::cli

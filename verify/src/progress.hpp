@@ -1,0 +1,23 @@
+#pragma once
+// A progress line on stderr, redrawn in place, only when stderr is a terminal (STYLE.md, Output).
+
+#include <string>
+
+namespace dissect::cli {
+
+class ProgressLine {
+ public:
+  ProgressLine();
+  ~ProgressLine();
+  // Redraws the line (at most ten times a second).
+  void Update(const std::string& text);
+  // Ends the line so that later output starts on a fresh one.
+  void Finish();
+
+ private:
+  bool enabled_;
+  bool dirty_ = false;
+  double last_ = -1.0;
+};
+
+}  // namespace dissect::cli
