@@ -76,6 +76,15 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
   }
 
   const Eigen::Index t = certificate.tangent_dim;
+  if (t == 0) {
+    // Spheres of dimension 0 (h = 1): isolated points, nothing to certify beyond the multipliers.
+    certificate.computed = true;
+    certificate.eigenvalues.resize(0);
+    if (has_ball) certificate.min_multiplier = min_multiplier;
+    certificate.strict_local_minimum_up_to_rotation = false;  // no claim: the optimizer cannot move on S^0
+    certificate.message = "0 tangent directions (h = 1: each point is one of two antipodes): nothing to certify";
+    return certificate;
+  }
   Eigen::MatrixXd hessian(t, t);
   Eigen::VectorXd plus_gradient, minus_gradient;
   Eigen::VectorXd shifted = z;

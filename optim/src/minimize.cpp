@@ -121,6 +121,70 @@ double GramErrorOfPresentClasses(const theory::ClassMeans& means, double radius)
   return worst;
 }
 
+// Remembers the parameters and gradient of its last evaluation with a gradient.
+class RecordingObjective : public Objective {
+ public:
+  explicit RecordingObjective(const Objective& inner) : inner_(inner) {}
+  Eigen::Index NumParameters() const override { return inner_.NumParameters(); }
+  double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXd* gradient) const override {
+    const double value = inner_.Evaluate(x, gradient);
+    if (gradient != nullptr) {
+      last_x_ = x;
+      last_gradient_ = *gradient;
+    }
+    return value;
+  }
+  // Copies the last gradient into *gradient when it was evaluated at exactly x.
+  bool LastGradientAt(const Eigen::Ref<const Eigen::VectorXd>& x, Eigen::VectorXd* gradient) const {
+    if (last_x_.size() != x.size() || !(last_x_.array() == x.array()).all()) return false;
+    *gradient = last_gradient_;
+    return true;
+  }
+
+ private:
+  const Objective& inner_;
+  mutable Eigen::VectorXd last_x_;
+  mutable Eigen::VectorXd last_gradient_;
+};
+
+// One pass over the blocks of size 1: negates u_b (so z_b) where that lowers f. Returns whether any flip was kept.
+bool FlipSignsWhileImproving(const Objective& objective, const std::vector<Block>& blocks, Eigen::VectorXd* u) {
+  double best = objective.Evaluate(*u, nullptr);
+  bool improved = false;
+  for (const Block& block : blocks) {
+    if (block.size != 1) continue;
+    (*u)[block.offset] = -(*u)[block.offset];
+    const double value = objective.Evaluate(*u, nullptr);
+    if (value < best) {
+      best = value;
+      improved = true;
+    } else {
+      (*u)[block.offset] = -(*u)[block.offset];
+    }
+  }
+  return improved;
+}
+
+// CE: re-draws the parameters of every point block whose point lies inside its ball (norm below 99.9% of the
+// radius) with a random direction at ||u|| = pi/4. Returns whether any was re-drawn.
+bool RestartInteriorPoints(const std::vector<Block>& blocks,
+                           Eigen::Index num_points,
+                           std::mt19937_64* engine,
+                           Eigen::VectorXd* u) {
+  std::normal_distribution<double> normal(0.0, 1.0);
+  const Eigen::VectorXd z = PointsFromParameters(blocks, *u);
+  bool restarted = false;
+  for (Eigen::Index i = 0; i < num_points; ++i) {
+    const Block& block = blocks[i];
+    if (z.segment(block.offset, block.size).norm() >= 0.999 * block.radius) continue;
+    auto ub = u->segment(block.offset, block.size);
+    for (Eigen::Index j = 0; j < block.size; ++j) ub[j] = normal(*engine);
+    ub *= (M_PI / 4.0) / ub.norm();
+    restarted = true;
+  }
+  return restarted;
+}
+
 struct Bound {
   double value = kNaN;
   std::string note;
@@ -225,6 +289,9 @@ void MinimizeOptions::Validate() const {
   if (!(gradient_tolerance >= 0.0)) {
     ThrowInvalidArgument(kFunction, fmt::format("expected gradient_tolerance >= 0, got {}", gradient_tolerance));
   }
+  if (!(relative_gap_tolerance >= 0.0)) {
+    ThrowInvalidArgument(kFunction, fmt::format("expected relative_gap_tolerance >= 0, got {}", relative_gap_tolerance));
+  }
   RequireAtLeast(kFunction, "sgd_iterations", sgd_iterations, 1);
   theory::RequirePositive(kFunction, "learning_rate", learning_rate);
   if (!(momentum >= 0.0 && momentum < 1.0)) {
@@ -263,12 +330,13 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     result.message = cancelled ? "cancelled by the callback"
                                : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
   } else {
-    const ParametrizedObjective objective(*point_objective, blocks);
-    // Stationarity from the gradient of the last evaluation where it is at the same parameters (Ceres evaluates the
-    // accepted point last in almost every iteration), else from a fresh evaluation.
+    const ParametrizedObjective parametrized(*point_objective, blocks);
+    const RecordingObjective objective(parametrized);
+    // Stationarity from the gradient of the last evaluation when it was at the same parameters (Ceres evaluates
+    // the accepted point last in almost every iteration), else from a fresh evaluation.
     Eigen::VectorXd gradient_u;
     auto stationarity = [&](const Eigen::Ref<const Eigen::VectorXd>& x) {
-      objective.Evaluate(x, &gradient_u);
+      if (!objective.LastGradientAt(x, &gradient_u)) objective.Evaluate(x, &gradient_u);
       if (options.loss == LossKind::kCrossEntropy) return gradient_u.norm();
       // Sphere blocks: g_u = (rho/||u||) P g_z, so ||P g_z|| = (||u||/rho) ||g_u|| block by block.
       double sum = 0.0;
@@ -282,11 +350,48 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     lbfgs.max_iterations = options.max_iterations;
     lbfgs.gradient_tolerance = options.gradient_tolerance;
     lbfgs.stationarity = stationarity;
+    const bool stop_at_gap = options.relative_gap_tolerance > 0.0 && std::isfinite(result.bound);
+    bool gap_reached = false;
     lbfgs.callback = [&](const IterationInfo& info) {
       result.trace.push_back(info);
-      return options.callback && options.callback(info);
+      if (options.callback && options.callback(info)) return true;
+      gap_reached = stop_at_gap && info.loss - result.bound <= options.relative_gap_tolerance * std::abs(result.bound);
+      return gap_reached;
     };
-    const LbfgsSummary summary = MinimizeLbfgs(objective, &u, lbfgs);
+    // On the line, signs are chosen before the descent too: a start on the wrong side flows into the saddle at 0.
+    if (options.dim == 1) {
+      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, &u); ++round) {
+      }
+    }
+    LbfgsSummary summary = MinimizeLbfgs(objective, &u, lbfgs);
+    // On the line (h = 1) a sphere is two points and a ball's boundary too: no gradient step moves a point to the
+    // other side. Flip single points while that lowers the loss, then let LBFGS settle again.
+    if (options.dim == 1 && !summary.cancelled && !gap_reached) {
+      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, &u); ++round) {
+        const int done = summary.iterations;
+        summary = MinimizeLbfgs(objective, &u, lbfgs);
+        summary.iterations += done;
+      }
+    }
+    // CE: the minimizer puts every point on the sphere of radius rho (Paper: CE bound), but a misclassified point
+    // can flow to an interior stationary point (the origin is one). Such points restart from a random boundary-
+    // near direction, and LBFGS runs again.
+    int escapes = 0;
+    if (options.loss == LossKind::kCrossEntropy) {
+      while (escapes < 10 && !summary.cancelled && !gap_reached &&
+             RestartInteriorPoints(blocks, num_points, &engine, &u)) {
+        ++escapes;
+        const int done = summary.iterations;
+        summary = MinimizeLbfgs(objective, &u, lbfgs);
+        summary.iterations += done;
+      }
+      if (escapes > 0) summary.message += fmt::format(" (after {} restarts of interior points)", escapes);
+    }
+    if (gap_reached) {
+      summary.cancelled = false;
+      summary.converged = true;
+      summary.message = fmt::format("converged: relative gap to the bound <= {:.3g}", options.relative_gap_tolerance);
+    }
     result.iterations = summary.iterations;
     result.seconds = summary.seconds;
     result.converged = summary.converged;
@@ -306,14 +411,15 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     const std::vector<WeightedBatch> batches = detail::DrawBatches(static_cast<int>(num_points), options.batch_size,
                                                                    options.evaluation_batches, &engine);
     auto estimate = [&](const Eigen::VectorXd& points, double* stderr_out) {
+      if (options.loss == LossKind::kCrossEntropy) {
+        // CE is a per-sample mean: its expectation over i.i.d. batches is the mean over all points, exactly.
+        if (stderr_out != nullptr) *stderr_out = 0.0;
+        return CrossEntropyPointObjective(options.dim, options.num_classes, labels).Evaluate(points, nullptr);
+      }
       Eigen::VectorXd values(batches.size());
       for (std::size_t b = 0; b < batches.size(); ++b) {
-        if (options.loss == LossKind::kSupCon) {
-          const SupConPointObjective one(options.dim, labels, {batches[b]});
-          values[b] = one.Evaluate(points, nullptr);
-        } else {
-          values[b] = CrossEntropyPointObjective(options.dim, options.num_classes, labels).Evaluate(points, nullptr);
-        }
+        const SupConPointObjective one(options.dim, labels, {batches[b]});
+        values[b] = one.Evaluate(points, nullptr);
       }
       const double mean = values.mean();
       if (stderr_out != nullptr) {

@@ -348,3 +348,111 @@ TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
   dissect::theory::WriteNpyMatrix(ScratchDir() / "w_two.npy", Eigen::MatrixXd::Ones(2, 12));
   RequireUsageError(ok + " --loss ce --weights " + Quote(ScratchDir() / "w_two.npy"), "out of range for W with K = 2");
 }
+
+TEST_CASE("dissect minimize: the multiset objective of Figure 5 reaches 25205.688636803963") {
+  const auto json = RunJson("minimize --loss supcon --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset "
+                            "--batch-size 9");
+  CHECK(json["final_loss"].get<double>() == Approx(25205.688636803963).epsilon(1e-9));
+  CHECK(json["bound"].get<double>() == Approx(25205.688636803963).epsilon(1e-12));
+  CHECK(std::abs(json["rel_gap"].get<double>()) < 1e-9);
+  CHECK(json["max_gram_error"].get<double>() < 1e-6);
+  CHECK(json["strict_local_minimum_up_to_rotation"] == "true");
+  CHECK(json["converged"] == "true");
+  for (const char* field : {"final_loss", "bound", "gap", "rel_gap", "max_gram_error", "max_within_class_spread",
+                            "grad_norm", "min_hessian_eigenvalue", "iterations", "seconds", "converged", "message"}) {
+    INFO(field);
+    CHECK(json.contains(field));
+  }
+}
+
+TEST_CASE("dissect minimize: CE and SC full batches reach their bounds at a simplex") {
+  const auto ce = RunJson("minimize --loss ce --classes 4 --per-class 3 --dim 3 --radius 1 --weight-norm 2");
+  CHECK(std::abs(ce["rel_gap"].get<double>()) < 1e-9);
+  CHECK(ce["max_gram_error"].get<double>() < 1e-5);
+  const auto sc = RunJson("minimize --loss supcon --classes 4 --per-class 3 --dim 5 --temperature 0.5");
+  CHECK(std::abs(sc["rel_gap"].get<double>()) < 1e-9);
+  CHECK(sc["max_gram_error"].get<double>() < 1e-5);
+  CHECK(sc["strict_local_minimum_up_to_rotation"] == "true");
+}
+
+TEST_CASE("dissect minimize: where no simplex fits the bound holds and is not attained") {
+  const auto json = RunJson("minimize --loss supcon --classes 4 --per-class 3 --dim 2 --radius 1");
+  CHECK(json["gap"].get<double>() > 1e-3);
+  CHECK_THAT(json["bound_note"].get<std::string>(), Catch::Contains("not attained"));
+  CHECK(json["restarts"] == 5);
+  CHECK(json["loss_min"].get<double>() <= json["loss_max"].get<double>());
+  const auto imbalanced = RunJson("minimize --loss ce --classes 3 --class-counts 5,2,1 --dim 2 --radius 1");
+  CHECK(imbalanced["bound"].is_null());
+  CHECK(std::isfinite(imbalanced["final_loss"].get<double>()));
+}
+
+TEST_CASE("dissect minimize --figure6: every unbalanced batch beats the simplex") {
+  const RunResult result = Run("minimize --figure6");
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("verdict: PASS"));
+  const auto json = RunJson("minimize --figure6");
+  REQUIRE(json["compositions"].size() == 12);
+  CHECK(json["failures"] == 0);
+  for (const auto& row : json["compositions"]) {
+    if (row["composition"] == nlohmann::json::array({5, 4, 0})) {
+      CHECK(row["simplex_value"].get<double>() == Approx(13.597726095124795).epsilon(1e-12));
+      CHECK(row["minimum"].get<double>() < 13.597726095124795 - 0.1);
+    }
+  }
+}
+
+TEST_CASE("dissect minimize --sweep: a small grid passes and prints a verdict") {
+  const auto json = RunJson("minimize --sweep --sweep-classes 2,3 --sweep-temperatures 1 --sweep-per-class 1,3 "
+                            "--sweep-seeds 2");
+  CHECK(json["failures"] == 0);
+  // 2 losses x 2 K x 4 h (K-1, K, 2K, 4K) x 1 tau x 2 n.
+  CHECK(json["configurations"] == 2 * 2 * 4 * 1 * 2);
+}
+
+TEST_CASE("dissect minimize --out writes points, labels, W, trace and meta; refuses a used folder") {
+  const fs::path out = ScratchDir() / "minimize_out";
+  fs::remove_all(out);
+  const RunResult result = Run("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --out " + Quote(out));
+  REQUIRE(result.exit_code == 0);
+  const Eigen::MatrixXd points = dissect::theory::ReadNpyPoints(out / "points.npy");
+  CHECK(points.rows() == 2);
+  CHECK(points.cols() == 6);
+  CHECK(dissect::theory::ReadNpyLabels(out / "labels.npy").size() == 6);
+  CHECK(dissect::theory::ReadNpyMatrix(out / "W.npy").rows() == 3);
+  const std::string trace = ReadFile(out / "trace.csv");
+  CHECK(trace.rfind("iteration,loss,grad_norm,step_size,seconds\n", 0) == 0);
+  CHECK(nlohmann::json::parse(ReadFile(out / "meta.json")).contains("command_line"));
+  CHECK(nlohmann::json::parse(ReadFile(out / "result.json")).contains("final_loss"));
+  RequireUsageError("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --out " + Quote(out),
+                    "already holds files");
+  CHECK(Run("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --force --out " + Quote(out)).exit_code ==
+        0);
+}
+
+TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
+  RequireUsageError("minimize --per-class 2 --dim 2 --radius 1", "--classes is required");
+  RequireUsageError("minimize --classes 3 --per-class 2 --radius 1", "--dim is required");
+  RequireUsageError("minimize --classes 3 --dim 2 --radius 1", "--per-class");
+  RequireUsageError("minimize --classes 1 --per-class 2 --dim 2 --radius 1", "num_classes (K) >= 2, got 1");
+  RequireUsageError("minimize --classes 3 --per-class 0 --dim 2 --radius 1", "per_class (n) >= 1, got 0");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 0 --radius 1", "dim (h) >= 1, got 0");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature -1", "expected temperature > 0, got -1");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature nan", "temperature");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2", "give one of --radius and --temperature");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset", "batch_size (b) >= 2");
+  RequireUsageError("minimize --classes 3 --per-class 20 --dim 2 --radius 1 --mode multiset --batch-size 9 "
+                    "--max-batches 1000",
+                    "more than the limit of 1000");
+  RequireUsageError("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset --batch-size 4",
+                    "CE is a per-sample mean");
+  RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --mode composition", "needs --composition");
+  RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --mode composition --composition 5,4",
+                    "expected 3 class counts");
+  RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --class-counts 5,-1,2", "class counts >= 0");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --weight-norm 0", "weight_norm > 0");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode sampled --batch-size 4 "
+                    "--learning-rate -1",
+                    "learning_rate > 0");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --gap-tolerance -1",
+                    "relative_gap_tolerance >= 0");
+}

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <vector>
 
+#include "blas.hpp"
 #include "dissect/theory/check.hpp"
 
 namespace dissect::theory {
@@ -73,13 +74,15 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   const double inverse_temperature = options.temperature.inverse_temperature();
   // sim(k, i) = <z_k, z_i>/tau. Column i (anchor i) is then overwritten in place by A(k, i) = d l_i / d sim(k, i)
   // = softmax_k - [k positive of i]/P_i, so one b x b matrix serves the value and the gradient.
-  Eigen::MatrixXd sim(b, b);
-  sim.noalias() = points.transpose() * points;
-  sim *= inverse_temperature;
+  Eigen::Map<Eigen::MatrixXd> sim(detail::ThreadWorkspace(b * b), b, b);
+  detail::ScaledGram(points, inverse_temperature, sim);
 
-  double total = 0.0;
-  Eigen::Index contributing = 0;
+  // Per-anchor terms, summed in a fixed order afterwards: the value does not depend on the number of threads.
+  std::vector<double> anchor_terms(b, 0.0);
+  const int* labels_data = labels.data();
   constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+  // Anchors are independent: each owns its column.
+#pragma omp parallel for schedule(static) if (b >= 256)
   for (Eigen::Index i = 0; i < b; ++i) {
     auto column = sim.col(i);
     const int label = labels[i];
@@ -88,44 +91,46 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
       if (with_gradient) column.setZero();
       continue;
     }
-    ++contributing;
-    // The anchor itself is excluded from every sum: -inf there gives exp = 0 in the vectorized pass below.
+    // The anchor itself is excluded from every sum: exp(-inf) = 0 in the pass below.
     column[i] = kMinusInf;
     const double max_sim = column.maxCoeff();
-    double anchor_loss = 0.0;  // sum over positives of (max - sim_ij); log-sum-exp added below
-    for (Eigen::Index j = 0; j < b; ++j) {
-      if (j != i && labels[j] == label) anchor_loss += max_sim - column[j];
+    // One pass: the positives' (max - sim_ij), and exp(sim_ik - max) kept in the column for the softmax.
+    double* values = column.data();
+    double anchor_loss = 0.0;
+    double sum_exp = 0.0;
+    for (Eigen::Index k = 0; k < b; ++k) {
+      const double shifted = values[k] - max_sim;
+      if (labels_data[k] == label && k != i) anchor_loss -= shifted;
+      const double e = std::exp(shifted);
+      values[k] = e;
+      sum_exp += e;
     }
-    // exp(sim_ik - max) is kept in the column: the softmax of the gradient reuses it.
-    column = (column.array() - max_sim).exp().matrix();
-    const double sum_exp = column.sum();
     const double log_sum_exp_shifted = std::log(sum_exp);
     // -log softmax_ij = (max - sim_ij) + log sum_k exp(sim_ik - max): no cancellation of two large numbers.
     const double inverse_positives = 1.0 / static_cast<double>(positives);
-    total += (anchor_loss + static_cast<double>(positives) * log_sum_exp_shifted) * inverse_positives;
+    anchor_terms[i] = (anchor_loss + static_cast<double>(positives) * log_sum_exp_shifted) * inverse_positives;
     if (with_gradient) {
-      column *= 1.0 / sum_exp;
+      const double inverse_sum = 1.0 / sum_exp;
       for (Eigen::Index k = 0; k < b; ++k) {
-        if (k != i && labels[k] == label) column[k] -= inverse_positives;
+        values[k] = values[k] * inverse_sum - (labels_data[k] == label && k != i ? inverse_positives : 0.0);
       }
     }
   }
 
+  double total = 0.0;
+  Eigen::Index contributing = 0;
+  for (Eigen::Index i = 0; i < b; ++i) {
+    total += anchor_terms[i];
+    contributing += class_size(labels[i]) > 1;
+  }
   SupConResult result;
   const double factor = options.ReductionFactor(b);
   result.value = factor * total;
   result.num_anchors_with_positives = contributing;
   if (with_gradient) {
-    // value = c sum_i l_i(sim), sim = Z^T Z / tau  =>  dvalue/dZ = (c/tau) Z (A + A^T).
-    for (Eigen::Index i = 0; i < b; ++i) {
-      for (Eigen::Index k = i; k < b; ++k) {
-        const double symmetric = sim(k, i) + sim(i, k);
-        sim(k, i) = symmetric;
-        sim(i, k) = symmetric;
-      }
-    }
-    result.gradient.noalias() = points * sim;
-    result.gradient *= factor * inverse_temperature;
+    // value = c sum_i l_i(sim), sim = Z^T Z / tau  =>  dvalue/dZ = (c/tau) Z (A + A^T): two GEMMs, cheaper than
+    // symmetrizing the b x b matrix in memory.
+    detail::ScaledProductPlusTransposed(points, sim, factor * inverse_temperature, &result.gradient);
   }
   return result;
 }

@@ -44,6 +44,9 @@ struct MinimizeOptions {
   std::uint64_t seed = 0;                                  // the random start (and the sampled batches)
   int max_iterations = 20000;                              // LBFGS iterations
   double gradient_tolerance = 1e-10;                       // stop when grad_norm <= this (see LbfgsOptions)
+  // Also stop once the loss is within this relative gap of the bound (where a bound is known): (loss - bound) <=
+  // relative_gap_tolerance * |bound|. 0 disables it.
+  double relative_gap_tolerance = 0.0;
   std::uint64_t max_batches = 10000000;                    // multiset: refuse beyond this many batches
   int sgd_iterations = 20000;                              // sampled: SGD steps T
   double learning_rate = 1.0;                              // sampled: lr0 of lr_i = lr0 (1 - i/T)^5

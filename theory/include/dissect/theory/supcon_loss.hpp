@@ -51,7 +51,9 @@ struct SupConResult {
 
 // Evaluates the SC loss of one batch, the columns of `points` (dim x b, finite, b >= 1), with non-negative
 // labels (b entries), and when with_gradient its analytic gradient (two GEMMs: the Gram matrix and Z (A + A^T)).
-// Stable for large |<z,z'>|/tau (per-anchor log-sum-exp). Memory: one b x b matrix.
+// Stable for large |<z,z'>|/tau (per-anchor log-sum-exp). Memory: one b x b matrix, a per-thread buffer that is
+// kept for the next call (repeated evaluations, as in optimizers, then cost no page faults). The anchors run in
+// parallel (OpenMP); the value does not depend on the number of threads.
 // Throws std::invalid_argument naming the first problem.
 SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
                         const Eigen::Ref<const Eigen::VectorXi>& labels,
