@@ -4,6 +4,7 @@
 #include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>
+#include <initializer_list>
 #include <cmath>
 #include <dissect/theory/check.hpp>
 #include <fmt/format.h>
@@ -114,8 +115,15 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(symmetric, Eigen::EigenvaluesOnly);
   certificate.eigenvalues = solver.eigenvalues();
   const double scale = certificate.eigenvalues.cwiseAbs().maxCoeff();
-  // Finite differences of an exact gradient are accurate to about step^2 and 1e-16/step relative to the scale.
-  certificate.zero_tolerance = 1e-6 * std::max(scale, 1e-12);
+  // The exact Hessian is symmetric, so the asymmetry of the finite-difference one measures its error; eigenvalues
+  // within a few times that (or 1e-9 of the largest) are not told apart from zero.
+  // A point that is stationary only to within a tangential gradient g moves the rotations' zero eigenvalues by
+  // about |g| / rho, so that is part of the resolution too.
+  const double asymmetry = (hessian - hessian.transpose()).cwiseAbs().maxCoeff();
+  double min_radius = std::numeric_limits<double>::infinity();
+  for (const Block& block : blocks) min_radius = std::min(min_radius, block.radius);
+  const double tangential = TangentialGradientNorm(blocks, z, gradient);
+  certificate.zero_tolerance = std::max({1e-9 * scale, 10.0 * asymmetry, 10.0 * tangential / min_radius, 1e-14});
   for (Eigen::Index i = 0; i < t; ++i) {
     const double lambda = certificate.eigenvalues[i];
     certificate.num_near_zero += std::abs(lambda) <= certificate.zero_tolerance;
@@ -133,14 +141,21 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
                                                     certificate.num_near_zero == expected_flat &&
                                                     (!has_ball || min_multiplier > 0.0);
   certificate.computed = true;
-  certificate.message = fmt::format("{} tangent directions: {} negative, {} near zero ({} expected from rotations){}",
+  std::string verdict;
+  if (certificate.strict_local_minimum_up_to_rotation) {
+    verdict = ": a strict local minimum up to rotation";
+  } else if (certificate.num_negative == 0 && certificate.num_near_zero > expected_flat) {
+    verdict = fmt::format(": no negative curvature, but {} directions are flatter than the resolution",
+                          certificate.num_near_zero - expected_flat);
+  }
+  certificate.message = fmt::format("{} tangent directions: {} negative, {} within {:.2g} of zero ({} expected from "
+                                    "rotations){}",
                                     t,
                                     certificate.num_negative,
                                     certificate.num_near_zero,
+                                    certificate.zero_tolerance,
                                     expected_flat,
-                                    certificate.strict_local_minimum_up_to_rotation
-                                        ? ": a strict local minimum up to rotation"
-                                        : "");
+                                    verdict);
   return certificate;
 }
 

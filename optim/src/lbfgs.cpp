@@ -51,6 +51,8 @@ class ProgressAdapter : public ceres::IterationCallback {
                   std::exception_ptr* error)
       : options_(options), parameters_(parameters), size_(size), start_(start), summary_(summary), error_(error) {}
 
+  int last_reported() const { return last_reported_; }
+
   ceres::CallbackReturnType operator()(const ceres::IterationSummary& iteration) override {
     try {
       IterationInfo info;
@@ -63,6 +65,7 @@ class ProgressAdapter : public ceres::IterationCallback {
       info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       summary_->grad_norm = info.grad_norm;
       summary_->iterations = iteration.iteration;
+      last_reported_ = iteration.iteration;
       if (options_.callback && options_.callback(info)) {
         summary_->cancelled = true;
         return ceres::SOLVER_ABORT;
@@ -85,6 +88,7 @@ class ProgressAdapter : public ceres::IterationCallback {
   std::chrono::steady_clock::time_point start_;
   LbfgsSummary* summary_;
   std::exception_ptr* error_;
+  int last_reported_ = -1;
 };
 
 }  // namespace
@@ -142,9 +146,28 @@ LbfgsSummary MinimizeLbfgs(const Objective& objective, Eigen::VectorXd* x, const
   }
   if (error) std::rethrow_exception(error);
 
-  summary.final_loss = ceres_summary.final_cost;
+  // The returned point is measured afresh: Ceres leaves final_cost unset when a callback stops it, and does not call
+  // the callbacks for the iterate at which its own tolerances stop it.
+  summary.iterations = std::max(0, static_cast<int>(ceres_summary.iterations.size()) - 1);
+  summary.final_loss = objective.Evaluate(*x, nullptr);
+  if (options.stationarity) {
+    summary.grad_norm = options.stationarity(*x);
+  } else {
+    Eigen::VectorXd gradient;
+    objective.Evaluate(*x, &gradient);
+    summary.grad_norm = gradient.norm();
+  }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  summary.iterations = static_cast<int>(ceres_summary.iterations.size()) - 1;
+  if (!summary.cancelled && progress.last_reported() < summary.iterations && options.callback) {
+    IterationInfo info;
+    info.iteration = summary.iterations;
+    info.loss = summary.final_loss;
+    info.grad_norm = summary.grad_norm;
+    info.step_size = ceres_summary.iterations.empty() ? 0.0 : ceres_summary.iterations.back().step_size;
+    info.seconds = summary.seconds;
+    options.callback(info);  // the final iterate, for the trace; the solver has already stopped
+  }
+  if (!summary.cancelled && summary.grad_norm <= options.gradient_tolerance) summary.converged = true;
   // Ceres stops on its function or parameter tolerance when no step changes the loss any more: the precision floor.
   const bool stalled = ceres_summary.termination_type == ceres::CONVERGENCE;
   const double floor = options.precision_floor_tolerance * std::max(1.0, std::abs(summary.final_loss));

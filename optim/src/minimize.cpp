@@ -1,6 +1,7 @@
 #include "dissect/optim/minimize.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <dissect/theory/check.hpp>
 #include <dissect/theory/geometry.hpp>
@@ -58,10 +59,17 @@ std::vector<Block> MakeBlocks(const MinimizeOptions& options, Eigen::Index num_p
   return blocks;
 }
 
-std::unique_ptr<Objective> MakePointObjective(const MinimizeOptions& options, const Eigen::VectorXi& labels) {
+// The objective over the point vector, and the constant it leaves out: SC is minimized as its excess over the
+// collapsed value (SupConValue::kExcess), which keeps full precision near the optimum; loss = offset + objective.
+struct PointProblem {
+  std::unique_ptr<Objective> objective;
+  double offset = 0.0;
+};
+
+PointProblem MakePointObjective(const MinimizeOptions& options, const Eigen::VectorXi& labels) {
   const int n = static_cast<int>(labels.size());
   if (options.loss == LossKind::kCrossEntropy) {
-    return std::make_unique<CrossEntropyPointObjective>(options.dim, options.num_classes, labels);
+    return {std::make_unique<CrossEntropyPointObjective>(options.dim, options.num_classes, labels), 0.0};
   }
   std::vector<WeightedBatch> batches;
   if (options.mode == Mode::kMultiset) {
@@ -74,7 +82,9 @@ std::unique_ptr<Objective> MakePointObjective(const MinimizeOptions& options, co
     std::iota(all.indices.begin(), all.indices.end(), 0);
     batches.push_back(std::move(all));
   }
-  return std::make_unique<SupConPointObjective>(options.dim, labels, std::move(batches));
+  auto objective = std::make_unique<SupConPointObjective>(options.dim, labels, std::move(batches), SupConValue::kExcess);
+  const double offset = objective->CollapseValue();
+  return {std::move(objective), offset};
 }
 
 // Seeded Gaussian start: unit-norm directions for spheres, norm about 0.5 (inside, sin map) for balls.
@@ -188,6 +198,7 @@ bool RestartInteriorPoints(const std::vector<Block>& blocks,
 struct Bound {
   double value = kNaN;
   std::string note;
+  double excess = kNaN;  // value minus the collapsed offset (SC), computed without cancellation; = value for CE
 };
 
 Bound LowerBound(const MinimizeOptions& options, const std::vector<int>& counts) {
@@ -203,20 +214,24 @@ Bound LowerBound(const MinimizeOptions& options, const std::vector<int>& counts)
   }
   const double rho = options.temperature.radius();
   if (options.loss == LossKind::kCrossEntropy) {
-    return {theory::CrossEntropyBound(k, rho, options.weight_norm, options.weight_norm_kind), "Paper: CE bound, " + attainment};
+    const double bound = theory::CrossEntropyBound(k, rho, options.weight_norm, options.weight_norm_kind);
+    return {bound, "Paper: CE bound, " + attainment, bound};
   }
   // The optimization places the scale in the radius: logits <z, z'> with ||z|| = rho.
   const theory::Temperature scale = theory::Temperature::FromRadius(rho);
   switch (options.mode) {
-    case Mode::kMultiset:
-      return {theory::SupConMultisetBound(k, counts.front(), options.batch_size, scale).value,
-              "Paper: SC bound (sum over all multiset batches), " + attainment};
+    case Mode::kMultiset: {
+      const auto bound = theory::SupConMultisetBound(k, counts.front(), options.batch_size, scale);
+      return {bound.value, "Paper: SC bound (sum over all multiset batches), " + attainment, bound.excess};
+    }
     case Mode::kSampled:
       return {theory::SupConIidFloor(k, options.batch_size, scale),
               "Paper: expected per-sample floor under i.i.d. batches, " + attainment};
     case Mode::kFull:
     case Mode::kComposition:
-      return {theory::SupConCompositionValue(counts, scale), "SC of one balanced batch at the simplex, " + attainment};
+      return {theory::SupConCompositionValue(counts, scale),
+              "SC of one balanced batch at the simplex, " + attainment,
+              theory::SupConCompositionExcess(counts, scale)};
   }
   return {kNaN, "none"};
 }
@@ -317,8 +332,9 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
   result.bound_note = bound.note;
 
   // Built before the start so that an impossible multiset is refused before any work.
-  std::unique_ptr<Objective> point_objective;
-  if (options.mode != Mode::kSampled) point_objective = MakePointObjective(options, labels);
+  PointProblem problem;
+  if (options.mode != Mode::kSampled) problem = MakePointObjective(options, labels);
+  const Objective* point_objective = problem.objective.get();
   Eigen::VectorXd u = RandomStart(blocks, static_cast<Eigen::Index>(blocks.back().offset + blocks.back().size), &engine);
 
   if (options.mode == Mode::kSampled) {
@@ -330,6 +346,23 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     result.message = cancelled ? "cancelled by the callback"
                                : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
   } else {
+    // SC at small tau (rho > 1): temperature continuation. The landscape at rho = 1 is benign, while at rho^2 = 20
+    // the pull between far points is ~exp(-20) and random starts stall in metastable configurations. The
+    // simplex is optimal at every radius, so the points are first minimized at rho = 1, 2, 4, ... (< rho), each
+    // warm-starting the next; the parametrization is radius-free, so u carries over unchanged.
+    const auto start = std::chrono::steady_clock::now();
+    if (options.loss == LossKind::kSupCon && options.continuation) {
+      for (double stage_radius = 1.0; stage_radius < rho; stage_radius *= 2.0) {
+        std::vector<Block> stage_blocks = blocks;
+        for (Block& block : stage_blocks) block.radius = stage_radius;
+        const ParametrizedObjective stage(*point_objective, stage_blocks);
+        LbfgsOptions stage_options;
+        stage_options.max_iterations = std::min(options.max_iterations, 5000);
+        const LbfgsSummary stage_summary = MinimizeLbfgs(stage, &u, stage_options);
+        result.iterations += stage_summary.iterations;
+        NormalizeSphereParameters(blocks, u);
+      }
+    }
     const ParametrizedObjective parametrized(*point_objective, blocks);
     const RecordingObjective objective(parametrized);
     // Stationarity from the gradient of the last evaluation when it was at the same parameters (Ceres evaluates
@@ -350,12 +383,16 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     lbfgs.max_iterations = options.max_iterations;
     lbfgs.gradient_tolerance = options.gradient_tolerance;
     lbfgs.stationarity = stationarity;
-    const bool stop_at_gap = options.relative_gap_tolerance > 0.0 && std::isfinite(result.bound);
+    const bool stop_at_gap = options.relative_gap_tolerance > 0.0 && std::isfinite(bound.excess);
     bool gap_reached = false;
-    lbfgs.callback = [&](const IterationInfo& info) {
+    lbfgs.callback = [&](const IterationInfo& excess_info) {
+      // The solver sees the excess over the collapsed value; the trace and the caller see the loss.
+      IterationInfo info = excess_info;
+      info.loss = problem.offset + excess_info.loss;
       result.trace.push_back(info);
       if (options.callback && options.callback(info)) return true;
-      gap_reached = stop_at_gap && info.loss - result.bound <= options.relative_gap_tolerance * std::abs(result.bound);
+      gap_reached = stop_at_gap &&
+                    excess_info.loss - bound.excess <= options.relative_gap_tolerance * std::abs(result.bound);
       return gap_reached;
     };
     // On the line, signs are chosen before the descent too: a start on the wrong side flows into the saddle at 0.
@@ -392,8 +429,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       summary.converged = true;
       summary.message = fmt::format("converged: relative gap to the bound <= {:.3g}", options.relative_gap_tolerance);
     }
-    result.iterations = summary.iterations;
-    result.seconds = summary.seconds;
+    result.iterations += summary.iterations;
+    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.converged = summary.converged;
     result.cancelled = summary.cancelled;
     result.message = summary.message;
@@ -431,18 +468,20 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     result.final_loss = estimate(z, &result.final_loss_stderr);
     if (simplex_fits) result.simplex_value = estimate(SimplexPoints(options, labels), nullptr);
     Eigen::VectorXd full_gradient;
-    const std::unique_ptr<Objective> full = [&] {
-      MinimizeOptions full_options = options;
-      full_options.mode = Mode::kFull;
-      return MakePointObjective(full_options, labels);
-    }();
-    full->Evaluate(z, &full_gradient);
+    MinimizeOptions full_options = options;
+    full_options.mode = Mode::kFull;
+    MakePointObjective(full_options, labels).objective->Evaluate(z, &full_gradient);
     result.grad_norm = TangentialGradientNorm(blocks, z, full_gradient);
+    result.gap = result.final_loss - result.bound;
   } else {
-    result.final_loss = point_objective->Evaluate(z, nullptr);
-    if (simplex_fits) result.simplex_value = point_objective->Evaluate(SimplexPoints(options, labels), nullptr);
+    const double excess = point_objective->Evaluate(z, nullptr);
+    result.final_loss = problem.offset + excess;
+    if (simplex_fits) {
+      result.simplex_value = problem.offset + point_objective->Evaluate(SimplexPoints(options, labels), nullptr);
+    }
+    // Both excesses leave out the same constant: their difference is the gap, without the rounding of the loss.
+    result.gap = excess - bound.excess;
   }
-  result.gap = result.final_loss - result.bound;
   result.rel_gap = result.gap / std::abs(result.bound);
 
   const theory::ClassMeans means = theory::ComputeClassMeans(result.points, labels, options.num_classes);
@@ -459,7 +498,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       span.conservativeResize(h, num_points + options.num_classes);
       span.rightCols(options.num_classes) = result.weights.transpose();
     }
-    const Eigen::Index flat = RotationOrbitDimension(options.dim, SpanRank(span));
+    // Points converged to the precision floor stick out of the simplex's subspace by ~1e-8 of its scale.
+    const Eigen::Index flat = RotationOrbitDimension(options.dim, SpanRank(span, 1e-5));
     result.certificate = CertifyLocalMinimum(*point_objective, z, blocks, flat, options.max_certificate_dim);
     result.min_hessian_eigenvalue = result.certificate.min_eigenvalue;
   } else {

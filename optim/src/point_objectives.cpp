@@ -3,6 +3,8 @@
 #include <dissect/theory/check.hpp>
 #include <dissect/theory/cross_entropy_loss.hpp>
 #include <dissect/theory/supcon_loss.hpp>
+#include <algorithm>
+#include <cmath>
 #include <fmt/format.h>
 
 namespace dissect::optim {
@@ -26,8 +28,11 @@ theory::SupConOptions PlainSum() {
 
 }  // namespace
 
-SupConPointObjective::SupConPointObjective(int dim, Eigen::VectorXi labels, std::vector<WeightedBatch> batches)
-    : dim_(dim), labels_(std::move(labels)), batches_(std::move(batches)) {
+SupConPointObjective::SupConPointObjective(int dim,
+                                           Eigen::VectorXi labels,
+                                           std::vector<WeightedBatch> batches,
+                                           SupConValue value)
+    : dim_(dim), labels_(std::move(labels)), batches_(std::move(batches)), value_(value) {
   constexpr const char* kFunction = "SupConPointObjective";
   theory::RequireAtLeast(kFunction, "dim (h)", dim_, 1);
   theory::RequireAtLeast(kFunction, "number of points (N)", labels_.size(), 1);
@@ -44,6 +49,22 @@ SupConPointObjective::SupConPointObjective(int dim, Eigen::VectorXi labels, std:
   }
   full_batch_ = batches_.size() == 1 && static_cast<int>(batches_[0].indices.size()) == n;
   for (int i = 0; full_batch_ && i < n; ++i) full_batch_ = batches_[0].indices[i] == i;
+  // sum_i log P_i of each batch, from its label counts.
+  std::vector<int> batch_labels;
+  for (const WeightedBatch& batch : batches_) {
+    batch_labels.clear();
+    for (int index : batch.indices) batch_labels.push_back(labels_[index]);
+    std::sort(batch_labels.begin(), batch_labels.end());
+    double sum = 0.0;
+    for (std::size_t first = 0; first < batch_labels.size();) {
+      std::size_t last = first;
+      while (last < batch_labels.size() && batch_labels[last] == batch_labels[first]) ++last;
+      const double size = static_cast<double>(last - first);
+      if (size >= 2.0) sum += size * std::log(size - 1.0);
+      first = last;
+    }
+    collapse_value_ += batch.weight * sum;
+  }
 }
 
 Eigen::Index SupConPointObjective::NumParameters() const { return static_cast<Eigen::Index>(dim_) * labels_.size(); }
@@ -59,7 +80,7 @@ double SupConPointObjective::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& z
       *gradient = Eigen::Map<const Eigen::VectorXd>(result.gradient.data(), result.gradient.size()) *
                   batches_[0].weight;
     }
-    return batches_[0].weight * result.value;
+    return batches_[0].weight * (value_ == SupConValue::kExcess ? result.excess : result.value);
   }
   if (with_gradient) gradient->setZero(NumParameters());
   double total = 0.0;
@@ -74,7 +95,7 @@ double SupConPointObjective::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& z
       batch_labels[j] = labels_[batch.indices[j]];
     }
     const theory::SupConResult result = theory::SupConLoss(batch_points, batch_labels, options, with_gradient);
-    total += batch.weight * result.value;
+    total += batch.weight * (value_ == SupConValue::kExcess ? result.excess : result.value);
     if (with_gradient) {
       Eigen::Map<Eigen::MatrixXd> gradient_points(gradient->data(), dim_, labels_.size());
       for (Eigen::Index j = 0; j < b; ++j) gradient_points.col(batch.indices[j]) += batch.weight * result.gradient.col(j);

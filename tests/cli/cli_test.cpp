@@ -409,7 +409,7 @@ TEST_CASE("dissect minimize --sweep: a small grid passes and prints a verdict") 
   CHECK(json["configurations"] == 2 * 2 * 4 * 1 * 2);
 }
 
-TEST_CASE("dissect minimize --out writes points, labels, W, trace and meta; refuses a used folder") {
+TEST_CASE("dissect minimize --out writes points, labels, W, trace and meta, and refuses a used folder") {
   const fs::path out = ScratchDir() / "minimize_out";
   fs::remove_all(out);
   const RunResult result = Run("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --out " + Quote(out));

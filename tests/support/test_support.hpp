@@ -129,6 +129,20 @@ inline double MaxGradientError(const std::function<double(const Eigen::MatrixXd&
   return (numeric - analytic).cwiseAbs().maxCoeff() / scale;
 }
 
+// The column-major flattening of a point matrix: the parameter vector optimizers see (STYLE.md, one layout).
+inline Eigen::VectorXd Flatten(const Eigen::MatrixXd& matrix) {
+  return Eigen::Map<const Eigen::VectorXd>(matrix.data(), matrix.size());
+}
+
+// MaxGradientError for a function of a flat parameter vector (an optimizer's view of a point set, STYLE.md).
+inline double MaxVectorGradientError(const std::function<double(const Eigen::VectorXd&)>& f,
+                                     const Eigen::VectorXd& x,
+                                     const Eigen::VectorXd& analytic,
+                                     double relative_step = kFiniteDifferenceStep) {
+  const auto of_column = [&](const Eigen::MatrixXd& column) { return f(Eigen::VectorXd(column.col(0))); };
+  return MaxGradientError(of_column, Eigen::MatrixXd(x), Eigen::MatrixXd(analytic), relative_step);
+}
+
 // Matches an exception whose what() contains `fragment`. With REQUIRE_THROWS_MATCHES(expr, Type, matcher) one
 // assertion checks both the exception type and its message.
 class MessageContains : public Catch::MatcherBase<std::exception> {

@@ -465,3 +465,47 @@ TEST_CASE("ParseSupConReduction: an unknown name throws naming the accepted valu
 
 }  // namespace
 }  // namespace dissect::theory
+
+namespace dissect::theory {
+namespace {
+
+TEST_CASE("SupConLoss: value = collapse_value + excess, and the excess at a simplex keeps its precision at small tau",
+          "[supcon_loss]") {
+  // Random points: the split adds up to the value.
+  const Eigen::MatrixXd points = test::RandomGaussianPoints(4, 12, 5);
+  Eigen::VectorXi labels(12);
+  labels << 0, 0, 0, 1, 1, 1, 1, 2, 2, 3, 4, 4;
+  SupConOptions options;
+  options.temperature = Temperature::FromTemperature(0.3);
+  const SupConResult random = SupConLoss(points, labels, options, false);
+  CHECK(random.value == Approx(random.collapse_value + random.excess).epsilon(test::kRoundingTolerance));
+  // sum over anchors with positives of log P: classes of 3, 4, 2, 1, 2 points.
+  CHECK(random.collapse_value ==
+        Approx(3 * std::log(2.0) + 4 * std::log(3.0) + 2 * std::log(1.0) + 2 * std::log(1.0)).epsilon(1e-15));
+
+  // At a simplex with rho^2 = 20 the excess is ~exp(-30) of the value: it must still be exact to 1e-10 relative.
+  for (const double radius : {1.0, std::sqrt(20.0)}) {
+    CAPTURE(radius);
+    const std::vector<int> composition = {5, 4, 3};
+    const Eigen::MatrixXd simplex = RegularSimplex(3, 3, radius, 3);
+    Eigen::MatrixXd batch(3, 12);
+    Eigen::VectorXi batch_labels(12);
+    int column = 0;
+    for (int k = 0; k < 3; ++k) {
+      for (int j = 0; j < composition[k]; ++j, ++column) {
+        batch.col(column) = simplex.col(k);
+        batch_labels[column] = k;
+      }
+    }
+    SupConOptions plain;
+    const SupConResult result = SupConLoss(batch, batch_labels, plain, false);
+    const double expected_excess = SupConCompositionExcess(composition, Temperature::FromRadius(radius));
+    CHECK(expected_excess > 0.0);
+    CHECK(result.excess == Approx(expected_excess).epsilon(1e-10));
+    CHECK(result.collapse_value + expected_excess ==
+          Approx(SupConCompositionValue(composition, Temperature::FromRadius(radius))).epsilon(1e-15));
+  }
+}
+
+}  // namespace
+}  // namespace dissect::theory

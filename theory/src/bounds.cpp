@@ -27,6 +27,12 @@ double AnchorTermAtSimplex(int l, int b, double negative_weight) {
   return std::log((l - 1.0) + (b - l) * negative_weight);
 }
 
+// log1p((b - l) e / (l - 1)) = log(l - 1 + (b - l) e) - log(l - 1): the anchor term above its collapsed value log P,
+// with full relative precision when e is tiny (small tau).
+double AnchorExcessAtSimplex(int l, int b, double negative_weight) {
+  return std::log1p((b - l) * negative_weight / (l - 1.0));
+}
+
 double LogGamma(double x) { return boost::math::lgamma(x); }
 
 // log C(n, k). Where C(n, k) fits a double, Boost's binomial_coefficient is accurate to a few ulp, so its log is
@@ -110,15 +116,25 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
   if (result.log_value < kLinearSpaceLimit && result.log_num_batches < kLinearSpaceLimit) {
     // Where everything fits a double, sum exact terms (accurate binomials, no exp(log(.)) round trip).
     double value = 0.0;
+    double excess = 0.0;
     for (int l = 2; l <= batch_size; ++l) {
       const double m = k * std::exp(LogMultisetCount(n, l)) * std::exp(LogMultisetCount(num_points - n, batch_size - l));
       value += l * std::round(m) * AnchorTermAtSimplex(l, batch_size, negative_weight);
+      excess += l * std::round(m) * AnchorExcessAtSimplex(l, batch_size, negative_weight);
     }
     result.value = value;
+    result.excess = excess;
     result.num_batches = std::round(std::exp(result.log_num_batches));
     result.log_value = std::log(value);
     result.per_anchor_mean = value / (batch_size * result.num_batches);
   } else {
+    std::vector<double> log_excess_terms;
+    for (int l = 2; l < batch_size; ++l) {
+      const double log_m = std::log(k) + LogMultisetCount(n, l) + LogMultisetCount(num_points - n, batch_size - l);
+      log_excess_terms.push_back(std::log(static_cast<double>(l)) + log_m +
+                                 std::log(AnchorExcessAtSimplex(l, batch_size, negative_weight)));
+    }
+    result.excess = std::exp(LogSumExp(log_excess_terms));
     result.value = std::exp(result.log_value);
     result.num_batches = std::exp(result.log_num_batches);
     result.per_anchor_mean = std::exp(result.log_value - log_batch_size - result.log_num_batches);
@@ -126,23 +142,39 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
   return result;
 }
 
-double SupConCompositionValue(const std::vector<int>& composition, Temperature temperature) {
-  constexpr const char* kFunction = "SupConCompositionValue";
-  RequireAtLeast(kFunction, "number of classes in the composition (K)", static_cast<long long>(composition.size()), 2);
+namespace {
+
+// Sum over classes with count l >= 2 of l * term(l, b, e), for one batch of class counts `composition`.
+template <typename Term>
+double SumOverComposition(const char* function,
+                          const std::vector<int>& composition,
+                          Temperature temperature,
+                          Term term) {
+  RequireAtLeast(function, "number of classes in the composition (K)", static_cast<long long>(composition.size()), 2);
   long long batch_size = 0;
   for (std::size_t c = 0; c < composition.size(); ++c) {
     if (composition[c] < 0) {
-      ThrowInvalidArgument(kFunction, fmt::format("expected class counts >= 0, got {} for class {}", composition[c], c));
+      ThrowInvalidArgument(function, fmt::format("expected class counts >= 0, got {} for class {}", composition[c], c));
     }
     batch_size += composition[c];
   }
-  RequireAtLeast(kFunction, "batch size (sum of the composition)", batch_size, 1);
+  RequireAtLeast(function, "batch size (sum of the composition)", batch_size, 1);
   const double negative_weight = NegativeWeightAtSimplex(static_cast<int>(composition.size()), temperature);
   double value = 0.0;
   for (int l : composition) {
-    if (l >= 2) value += l * AnchorTermAtSimplex(l, static_cast<int>(batch_size), negative_weight);
+    if (l >= 2) value += l * term(l, static_cast<int>(batch_size), negative_weight);
   }
   return value;
+}
+
+}  // namespace
+
+double SupConCompositionValue(const std::vector<int>& composition, Temperature temperature) {
+  return SumOverComposition("SupConCompositionValue", composition, temperature, AnchorTermAtSimplex);
+}
+
+double SupConCompositionExcess(const std::vector<int>& composition, Temperature temperature) {
+  return SumOverComposition("SupConCompositionExcess", composition, temperature, AnchorExcessAtSimplex);
 }
 
 double SupConIidFloor(int num_classes, int batch_size, Temperature temperature) {

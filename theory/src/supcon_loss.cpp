@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <fmt/format.h>
 #include <vector>
 
@@ -62,14 +63,22 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   RequireLabels(kFunction, labels, points.cols(), -1);
 
   const Eigen::Index b = points.cols();
-  // Positives per anchor: the size of its class in the batch, minus one. Labels can be any int >= 0 (a data set's
-  // own codes), so they are counted through a sorted copy rather than a table indexed by label.
-  std::vector<int> sorted_labels(labels.data(), labels.data() + b);
-  std::sort(sorted_labels.begin(), sorted_labels.end());
-  const auto class_size = [&sorted_labels](int label) {
-    const auto range = std::equal_range(sorted_labels.begin(), sorted_labels.end(), label);
-    return static_cast<Eigen::Index>(range.second - range.first);
-  };
+  // Batch positions grouped by class: labels can be any int >= 0 (a data set's own codes), so classes are found
+  // through a stable sort rather than a table indexed by label. members[first..last) is one class.
+  std::vector<int> members(b);
+  std::iota(members.begin(), members.end(), 0);
+  const int* labels_data = labels.data();
+  std::stable_sort(members.begin(), members.end(), [labels_data](int x, int y) { return labels_data[x] < labels_data[y]; });
+  std::vector<Eigen::Index> class_first(b), class_last(b);  // per position, its class's range in `members`
+  for (Eigen::Index first = 0; first < b;) {
+    Eigen::Index last = first;
+    while (last < b && labels_data[members[last]] == labels_data[members[first]]) ++last;
+    for (Eigen::Index m = first; m < last; ++m) {
+      class_first[members[m]] = first;
+      class_last[members[m]] = last;
+    }
+    first = last;
+  }
 
   const double inverse_temperature = options.temperature.inverse_temperature();
   // sim(k, i) = <z_k, z_i>/tau. Column i (anchor i) is then overwritten in place by A(k, i) = d l_i / d sim(k, i)
@@ -78,54 +87,85 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   detail::ScaledGram(points, inverse_temperature, sim);
 
   // Per-anchor terms, summed in a fixed order afterwards: the value does not depend on the number of threads.
-  std::vector<double> anchor_terms(b, 0.0);
-  const int* labels_data = labels.data();
+  std::vector<double> excess_terms(b, 0.0);  // l_i - log P_i
   constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
   // Anchors are independent: each owns its column.
 #pragma omp parallel for schedule(static) if (b >= 256)
   for (Eigen::Index i = 0; i < b; ++i) {
     auto column = sim.col(i);
-    const int label = labels[i];
-    const Eigen::Index positives = class_size(label) - 1;
+    double* values = column.data();
+    const int label = labels_data[i];
+    const Eigen::Index positives = class_last[i] - class_first[i] - 1;
     if (positives == 0) {
       if (with_gradient) column.setZero();
       continue;
     }
+    const double inverse_positives = 1.0 / static_cast<double>(positives);
+    // The mean positive similarity m and the residuals delta_j = sim_ij - m of the positives.
+    double positive_sum = 0.0;
+    for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
+      if (members[m] != i) positive_sum += values[members[m]];
+    }
+    const double mean_positive = positive_sum * inverse_positives;
+    double residual = 0.0;          // (1/P) sum delta_j: zero up to the rounding of m
+    double positive_excess = 0.0;   // (1/P) sum expm1(delta_j) >= 0, about mean(delta^2)/2
+    for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
+      if (members[m] == i) continue;
+      const double delta = values[members[m]] - mean_positive;
+      residual += delta;
+      positive_excess += std::expm1(delta);
+    }
+    residual *= inverse_positives;
+    positive_excess *= inverse_positives;
+
     // The anchor itself is excluded from every sum: exp(-inf) = 0 in the pass below.
     column[i] = kMinusInf;
     const double max_sim = column.maxCoeff();
-    // One pass: the positives' (max - sim_ij), and exp(sim_ik - max) kept in the column for the softmax.
-    double* values = column.data();
-    double anchor_loss = 0.0;
+    // One pass: exp(sim_ik - max), kept in the column for the softmax; the negatives' part summed on its own.
     double sum_exp = 0.0;
+    double negative_sum_exp = 0.0;
     for (Eigen::Index k = 0; k < b; ++k) {
-      const double shifted = values[k] - max_sim;
-      if (labels_data[k] == label && k != i) anchor_loss -= shifted;
-      const double e = std::exp(shifted);
+      const double e = std::exp(values[k] - max_sim);
       values[k] = e;
       sum_exp += e;
+      negative_sum_exp += labels_data[k] != label ? e : 0.0;
     }
-    const double log_sum_exp_shifted = std::log(sum_exp);
-    // -log softmax_ij = (max - sim_ij) + log sum_k exp(sim_ik - max): no cancellation of two large numbers.
-    const double inverse_positives = 1.0 / static_cast<double>(positives);
-    anchor_terms[i] = (anchor_loss + static_cast<double>(positives) * log_sum_exp_shifted) * inverse_positives;
+    // l_i = (1/P) sum_j -log softmax_ij = log sum_k exp(sim_ik) - m - r, written against its collapsed value log P:
+    //   l_i - log P = log1p(E_pos + E_neg) - r,  E_pos = (1/P) sum expm1(delta_j),
+    //   E_neg = (1/P) sum_neg exp(sim_ik - m) = exp(max - m) (1/P) sum_neg exp(sim_ik - max).
+    // Every piece is small near collapse, so the excess keeps its relative precision where l_i itself only has
+    // ulp(log P): that is what lets an optimizer see the simplex geometry at small tau.
+    const double gap_to_max = max_sim - mean_positive;
+    if (gap_to_max < 700.0) {
+      const double negative_excess = std::exp(gap_to_max) * negative_sum_exp * inverse_positives;
+      excess_terms[i] = std::log1p(positive_excess + negative_excess) - residual;
+    } else {
+      // Far from collapse (a negative far above the positives): the max-shifted form, which cannot overflow.
+      excess_terms[i] = gap_to_max - residual + std::log(sum_exp) - std::log(static_cast<double>(positives));
+    }
     if (with_gradient) {
-      const double inverse_sum = 1.0 / sum_exp;
-      for (Eigen::Index k = 0; k < b; ++k) {
-        values[k] = values[k] * inverse_sum - (labels_data[k] == label && k != i ? inverse_positives : 0.0);
+      column *= 1.0 / sum_exp;
+      for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
+        if (members[m] != i) values[members[m]] -= inverse_positives;
       }
     }
   }
 
-  double total = 0.0;
+  double excess = 0.0;
+  double offset = 0.0;
   Eigen::Index contributing = 0;
   for (Eigen::Index i = 0; i < b; ++i) {
-    total += anchor_terms[i];
-    contributing += class_size(labels[i]) > 1;
+    const Eigen::Index positives = class_last[i] - class_first[i] - 1;
+    if (positives == 0) continue;
+    excess += excess_terms[i];
+    offset += std::log(static_cast<double>(positives));
+    ++contributing;
   }
   SupConResult result;
   const double factor = options.ReductionFactor(b);
-  result.value = factor * total;
+  result.excess = factor * excess;
+  result.collapse_value = factor * offset;
+  result.value = result.collapse_value + result.excess;
   result.num_anchors_with_positives = contributing;
   if (with_gradient) {
     // value = c sum_i l_i(sim), sim = Z^T Z / tau  =>  dvalue/dZ = (c/tau) Z (A + A^T): two GEMMs, cheaper than

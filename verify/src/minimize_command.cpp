@@ -37,13 +37,14 @@ struct MinimizeFlags {
   int batch_size = 0;
   std::uint64_t seed = 0;
   int restarts = 0;  // 0: 1 where a simplex fits balanced classes, else 5
-  int max_iterations = 20000;
-  double tolerance = 1e-10;
+  int max_iterations = 100000;
+  double tolerance = 0.0;
   double gap_tolerance = 0.0;
   std::uint64_t max_batches = 10000000;
   int sgd_iterations = 20000;
   double learning_rate = 1.0;
   bool no_certificate = false;
+  bool no_continuation = false;
   bool sweep = false;
   std::vector<int> sweep_classes = {2, 3, 5, 10, 100};
   std::vector<double> sweep_temperatures = {0.05, 0.1, 0.5, 1.0};
@@ -92,6 +93,7 @@ optim::MinimizeOptions BuildOptions(const MinimizeFlags& flags) {
   options.sgd_iterations = flags.sgd_iterations;
   options.learning_rate = flags.learning_rate;
   options.certificate = !flags.no_certificate;
+  options.continuation = !flags.no_continuation;
   options.Validate();
   return options;
 }
@@ -432,6 +434,7 @@ std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   cmd->add_option("--sgd-iterations", f->sgd_iterations, "Sampled: SGD steps")->capture_default_str();
   cmd->add_option("--learning-rate", f->learning_rate, "Sampled: lr0 of the poly-5 schedule")->capture_default_str();
   cmd->add_flag("--no-certificate", f->no_certificate, "Skip the Hessian certificate");
+  cmd->add_flag("--no-continuation", f->no_continuation, "SC: start at the target radius (no radius 1, 2, 4, ... stages)");
   cmd->add_flag("--sweep", f->sweep, "Run the grid (K, h in {K-1,K,2K,4K}, tau, n, seeds, both losses)");
   cmd->add_option("--sweep-classes", f->sweep_classes, "Sweep: K values")->delimiter(',')->capture_default_str();
   cmd->add_option("--sweep-temperatures", f->sweep_temperatures, "Sweep: tau values")

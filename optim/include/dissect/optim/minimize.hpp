@@ -42,8 +42,11 @@ struct MinimizeOptions {
   theory::WeightNorm weight_norm_kind = theory::WeightNorm::kRow;
   int batch_size = 0;                                      // b (multiset, sampled)
   std::uint64_t seed = 0;                                  // the random start (and the sampled batches)
-  int max_iterations = 20000;                              // LBFGS iterations
-  double gradient_tolerance = 1e-10;                       // stop when grad_norm <= this (see LbfgsOptions)
+  int max_iterations = 100000;                             // LBFGS iterations
+  // Stop when grad_norm <= this. The default 0 runs to the precision floor (no step changes the loss any more):
+  // at small tau the between-class curvature is ~exp(-rho^2 K/(K-1)), so no fixed gradient tolerance tells a
+  // simplex from a configuration far from it.
+  double gradient_tolerance = 0.0;
   // Also stop once the loss is within this relative gap of the bound (where a bound is known): (loss - bound) <=
   // relative_gap_tolerance * |bound|. 0 disables it.
   double relative_gap_tolerance = 0.0;
@@ -52,6 +55,9 @@ struct MinimizeOptions {
   double learning_rate = 1.0;                              // sampled: lr0 of lr_i = lr0 (1 - i/T)^5
   double momentum = 0.9;                                   // sampled: heavy-ball momentum
   int evaluation_batches = 4000;                           // sampled: i.i.d. batches of the final loss estimate
+  // SC with rho > 1: minimize first at radii 1, 2, 4, ... below rho, each stage warm-starting the next
+  // (temperature continuation; avoids the metastable configurations of random starts at small tau).
+  bool continuation = true;
   bool certificate = true;                                 // compute the Hessian certificate (small problems)
   Eigen::Index max_certificate_dim = 3000;                 // tangent dimension limit of the certificate
   IterationCallback callback;                              // progress and cancellation (true = stop)
@@ -83,8 +89,8 @@ struct MinimizeResult {
   double grad_norm = std::numeric_limits<double>::quiet_NaN();
   HessianCertificate certificate;
   double min_hessian_eigenvalue = std::numeric_limits<double>::quiet_NaN();  // certificate.min_eigenvalue
-  int iterations = 0;
-  double seconds = 0.0;
+  int iterations = 0;     // LBFGS iterations, continuation stages included (the trace holds the last stage)
+  double seconds = 0.0;   // wall time of the minimization, continuation stages included
   bool converged = false;
   bool cancelled = false;
   std::string message = "not run";

@@ -17,17 +17,29 @@ struct WeightedBatch {
   double weight = 1.0;
 };
 
+// What SupConPointObjective::Evaluate returns.
+enum class SupConValue {
+  kLoss,    // the loss itself
+  kExcess,  // the loss minus CollapseValue(): same gradient, full relative precision near collapse (optimizers)
+};
+
 // Paper: SC loss, sum_B weight_B l_SC(Z; Y, B) with l_SC the theory's per-batch sum (reduction "sum"), logits
 // <z_i, z_j> (temperature 1: the scale lives in the radius of the points). The gradient of repeated indices is
 // accumulated onto their point.
 class SupConPointObjective : public Objective {
  public:
   // labels: N entries >= 0; batches: each non-empty with indices in [0, N). Throws std::invalid_argument.
-  SupConPointObjective(int dim, Eigen::VectorXi labels, std::vector<WeightedBatch> batches);
+  SupConPointObjective(int dim,
+                       Eigen::VectorXi labels,
+                       std::vector<WeightedBatch> batches,
+                       SupConValue value = SupConValue::kLoss);
 
   Eigen::Index NumParameters() const override;
   double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& z, Eigen::VectorXd* gradient) const override;
 
+  // sum_B weight_B sum_{i in B with P_i >= 1} log P_i: the constant that kExcess leaves out (theory's
+  // SupConResult::collapse_value summed over the batches). Depends on the labels only.
+  double CollapseValue() const { return collapse_value_; }
   int dim() const { return dim_; }
   const Eigen::VectorXi& labels() const { return labels_; }
   const std::vector<WeightedBatch>& batches() const { return batches_; }
@@ -37,6 +49,8 @@ class SupConPointObjective : public Objective {
   Eigen::VectorXi labels_;
   std::vector<WeightedBatch> batches_;
   bool full_batch_;  // the single batch is 0..N-1 once each: no gather/scatter needed
+  SupConValue value_;
+  double collapse_value_ = 0.0;
 };
 
 // Paper: CE loss, (1/N) sum_i -log softmax(W z_i)_{y_i}, bias-free, over z = [vec(Z); vec(W^T)].

@@ -33,6 +33,9 @@ struct SupConMultisetBoundResult {
   double value = std::numeric_limits<double>::quiet_NaN();            // the total; +inf where it overflows double
   double log_value = std::numeric_limits<double>::quiet_NaN();        // log of the total (-inf when it is 0)
   double per_anchor_mean = std::numeric_limits<double>::quiet_NaN();  // total / (b * number of batches)
+  // The total minus its collapsed part sum_B sum_i log P_i: sum_l l M_l log1p((b-l) e/(l-1)), accurate for tiny
+  // e = exp(-rho^2 K/(K-1)); compare it with SupConResult::excess summed over the batches. +inf on overflow.
+  double excess = std::numeric_limits<double>::quiet_NaN();
   double log_num_batches = std::numeric_limits<double>::quiet_NaN();  // log C(N+b-1, b)
   double num_batches = std::numeric_limits<double>::quiet_NaN();      // C(N+b-1, b); +inf where it overflows
 };
@@ -45,6 +48,10 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
 // Not a lower bound for one batch: unbalanced compositions have lower minimizers (THEORY.md).
 // Throws std::invalid_argument for K < 2 entries, negative counts, b < 1.
 double SupConCompositionValue(const std::vector<int>& composition, Temperature temperature);
+
+// SupConCompositionValue minus its collapsed part sum over classes of l log(l-1): the sum of l log1p((b-l) e/(l-1)),
+// accurate for tiny e (compare with SupConResult::excess). Same preconditions.
+double SupConCompositionExcess(const std::vector<int>& composition, Temperature temperature);
 
 // Paper: expected per-sample floor under i.i.d. sampling with replacement (code normalization sum/b):
 //   (K/b) sum_{l=2..b} C(b,l) K^{-l} (1-1/K)^{b-l} l log(l-1 + (b-l) exp(-rho^2 K/(K-1))).

@@ -45,6 +45,12 @@ struct SupConOptions {
 
 struct SupConResult {
   double value = std::numeric_limits<double>::quiet_NaN();  // the reduced loss; NaN means "not run"
+  // value = collapse_value + excess. collapse_value = c sum_i log P_i over anchors with P_i >= 1 positives is the
+  // loss of a batch whose classes each sit at one point with negatives infinitely far; excess = value minus that,
+  // computed from small quantities (log1p, expm1 of the positives' spread), so it keeps its relative precision
+  // near collapse, where value only has ulp(value). Optimizers minimize excess.
+  double collapse_value = std::numeric_limits<double>::quiet_NaN();
+  double excess = std::numeric_limits<double>::quiet_NaN();
   Eigen::MatrixXd gradient;                                 // d value / dZ, dim x b (empty without gradient)
   Eigen::Index num_anchors_with_positives = 0;              // anchors that contribute
 };
