@@ -90,7 +90,7 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   std::vector<double> excess_terms(b, 0.0);  // l_i - log P_i
   constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
   // Anchors are independent: each owns its column.
-#pragma omp parallel for schedule(static) if (b >= 256)
+#pragma omp parallel for schedule(static) if (b >= 2048)
   for (Eigen::Index i = 0; i < b; ++i) {
     auto column = sim.col(i);
     double* values = column.data();
