@@ -157,20 +157,38 @@ class RecordingObjective : public Objective {
   mutable Eigen::VectorXd last_gradient_;
 };
 
-// One pass over the blocks of size 1: negates u_b (so z_b) where that lowers f. Returns whether any flip was kept.
-bool FlipSignsWhileImproving(const Objective& objective, const std::vector<Block>& blocks, Eigen::VectorXd* u) {
+// One pass of sign moves for h = 1, where a sphere is two points: negate one block of size 1, then all points of one
+// class together (with its classifier row for CE; a collapsed class cannot move one point at a time), keeping each
+// move that lowers f. Returns whether any move was kept.
+bool FlipSignsWhileImproving(const Objective& objective,
+                             const std::vector<Block>& blocks,
+                             const Eigen::VectorXi& labels,
+                             int num_classes,
+                             Eigen::VectorXd* u) {
   double best = objective.Evaluate(*u, nullptr);
   bool improved = false;
-  for (const Block& block : blocks) {
-    if (block.size != 1) continue;
-    (*u)[block.offset] = -(*u)[block.offset];
+  const auto try_move = [&](const std::vector<Eigen::Index>& offsets) {
+    for (Eigen::Index offset : offsets) (*u)[offset] = -(*u)[offset];
     const double value = objective.Evaluate(*u, nullptr);
     if (value < best) {
       best = value;
       improved = true;
-    } else {
-      (*u)[block.offset] = -(*u)[block.offset];
+      return;
     }
+    for (Eigen::Index offset : offsets) (*u)[offset] = -(*u)[offset];
+  };
+  for (const Block& block : blocks) {
+    if (block.size == 1) try_move({block.offset});
+  }
+  const Eigen::Index num_points = labels.size();
+  for (int k = 0; k < num_classes; ++k) {
+    std::vector<Eigen::Index> offsets;
+    for (Eigen::Index i = 0; i < num_points; ++i) {
+      if (labels[i] == k) offsets.push_back(blocks[i].offset);
+    }
+    const auto row = static_cast<std::size_t>(num_points + k);
+    if (row < blocks.size() && blocks[row].size == 1) offsets.push_back(blocks[row].offset);
+    if (!offsets.empty()) try_move(offsets);
   }
   return improved;
 }
@@ -397,14 +415,14 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     };
     // On the line, signs are chosen before the descent too: a start on the wrong side flows into the saddle at 0.
     if (options.dim == 1) {
-      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, &u); ++round) {
+      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u); ++round) {
       }
     }
     LbfgsSummary summary = MinimizeLbfgs(objective, &u, lbfgs);
     // On the line (h = 1) a sphere is two points and a ball's boundary too: no gradient step moves a point to the
     // other side. Flip single points while that lowers the loss, then let LBFGS settle again.
     if (options.dim == 1 && !summary.cancelled && !gap_reached) {
-      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, &u); ++round) {
+      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u); ++round) {
         const int done = summary.iterations;
         summary = MinimizeLbfgs(objective, &u, lbfgs);
         summary.iterations += done;
