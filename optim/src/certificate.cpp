@@ -32,26 +32,22 @@ int SpanRank(const Eigen::Ref<const Eigen::MatrixXd>& columns, double relative_t
   return rank;
 }
 
-HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
-                                       const Eigen::Ref<const Eigen::VectorXd>& z,
-                                       const std::vector<Block>& blocks,
-                                       Eigen::Index expected_flat,
-                                       Eigen::Index max_tangent_dim) {
+RiemannianHessian ComputeRiemannianHessian(const Objective& points_objective,
+                                           const Eigen::Ref<const Eigen::VectorXd>& z,
+                                           const std::vector<Block>& blocks,
+                                           Eigen::Index max_tangent_dim) {
   ValidateBlocks(blocks, z.size());
-  HessianCertificate certificate;
-  certificate.expected_flat = expected_flat;
-  for (const Block& block : blocks) certificate.tangent_dim += block.size - 1;
-  if (certificate.tangent_dim > max_tangent_dim) {
-    certificate.message = fmt::format("not computed: tangent dimension {} exceeds the limit {}",
-                                      certificate.tangent_dim,
-                                      max_tangent_dim);
-    return certificate;
+  RiemannianHessian result;
+  for (const Block& block : blocks) result.tangent_dim += block.size - 1;
+  if (result.tangent_dim > max_tangent_dim) {
+    result.message = fmt::format("not computed: tangent dimension {} exceeds the limit {}",
+                                 result.tangent_dim,
+                                 max_tangent_dim);
+    return result;
   }
-  Eigen::VectorXd gradient;
-  points_objective.Evaluate(z, &gradient);
+  points_objective.Evaluate(z, &result.gradient);
 
   // Per block: an orthonormal basis of the tangent space (the complement of z_b), and the Weingarten coefficient.
-  std::vector<Eigen::MatrixXd> bases;
   std::vector<double> curvature;
   double min_multiplier = std::numeric_limits<double>::infinity();
   bool has_ball = false;
@@ -59,23 +55,80 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
     const auto zb = z.segment(block.offset, block.size);
     const double norm = zb.norm();
     if (std::abs(norm - block.radius) > 1e-6 * block.radius) {
-      certificate.message = fmt::format("not computed: a block at offset {} has norm {}, not on its sphere of radius {}",
-                                        block.offset,
-                                        norm,
-                                        block.radius);
-      return certificate;
+      result.message = fmt::format("not computed: a block at offset {} has norm {}, not on its sphere of radius {}",
+                                   block.offset,
+                                   norm,
+                                   block.radius);
+      return result;
     }
-    const double radial = zb.dot(gradient.segment(block.offset, block.size));
+    const double radial = zb.dot(result.gradient.segment(block.offset, block.size));
     if (block.kind == BlockKind::kBall) {
       has_ball = true;
       min_multiplier = std::min(min_multiplier, -radial / block.radius);
     }
     const Eigen::HouseholderQR<Eigen::MatrixXd> qr{Eigen::MatrixXd(zb)};
     const Eigen::MatrixXd q = qr.householderQ();
-    bases.push_back(q.rightCols(block.size - 1));
+    result.bases.push_back(q.rightCols(block.size - 1));
     curvature.push_back(radial / (block.radius * block.radius));
   }
+  if (has_ball) result.min_multiplier = min_multiplier;
 
+  const Eigen::Index t = result.tangent_dim;
+  result.tangent_gradient.resize(t);
+  Eigen::Index row = 0;
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    result.tangent_gradient.segment(row, blocks[b].size - 1) =
+        result.bases[b].transpose() * result.gradient.segment(blocks[b].offset, blocks[b].size);
+    row += blocks[b].size - 1;
+  }
+  Eigen::MatrixXd hessian(t, t);
+  Eigen::VectorXd plus_gradient, minus_gradient;
+  Eigen::VectorXd shifted = z;
+  Eigen::Index column = 0;
+  for (std::size_t b = 0; b < blocks.size(); ++b) {
+    const Block& block = blocks[b];
+    const double step = 1e-5 * block.radius;
+    for (Eigen::Index j = 0; j < block.size - 1; ++j, ++column) {
+      const Eigen::VectorXd direction = result.bases[b].col(j);
+      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size) + step * direction;
+      points_objective.Evaluate(shifted, &plus_gradient);
+      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size) - step * direction;
+      points_objective.Evaluate(shifted, &minus_gradient);
+      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size);
+      const Eigen::VectorXd hessian_times_direction = (plus_gradient - minus_gradient) / (2.0 * step);
+      Eigen::Index out = 0;
+      for (std::size_t c = 0; c < blocks.size(); ++c) {
+        const Block& other = blocks[c];
+        hessian.block(out, column, other.size - 1, 1) =
+            result.bases[c].transpose() * hessian_times_direction.segment(other.offset, other.size);
+        out += other.size - 1;
+      }
+      hessian(column, column) -= curvature[b];
+    }
+  }
+  result.asymmetry = t > 0 ? (hessian - hessian.transpose()).cwiseAbs().maxCoeff() : 0.0;
+  result.hessian = 0.5 * (hessian + hessian.transpose());
+  result.computed = true;
+  result.message = "computed";
+  return result;
+}
+
+HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
+                                       const Eigen::Ref<const Eigen::VectorXd>& z,
+                                       const std::vector<Block>& blocks,
+                                       Eigen::Index expected_flat,
+                                       Eigen::Index max_tangent_dim) {
+  HessianCertificate certificate;
+  certificate.expected_flat = expected_flat;
+  const RiemannianHessian riemannian = ComputeRiemannianHessian(points_objective, z, blocks, max_tangent_dim);
+  certificate.tangent_dim = riemannian.tangent_dim;
+  if (!riemannian.computed) {
+    certificate.message = riemannian.message;
+    return certificate;
+  }
+  const Eigen::VectorXd& gradient = riemannian.gradient;
+  const bool has_ball = std::isfinite(riemannian.min_multiplier);
+  const double min_multiplier = riemannian.min_multiplier;
   const Eigen::Index t = certificate.tangent_dim;
   if (t == 0) {
     // Spheres of dimension 0 (h = 1): isolated points, nothing to certify beyond the multipliers.
@@ -86,32 +139,7 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
     certificate.message = "0 tangent directions (h = 1: each point is one of two antipodes): nothing to certify";
     return certificate;
   }
-  Eigen::MatrixXd hessian(t, t);
-  Eigen::VectorXd plus_gradient, minus_gradient;
-  Eigen::VectorXd shifted = z;
-  Eigen::Index column = 0;
-  for (std::size_t b = 0; b < blocks.size(); ++b) {
-    const Block& block = blocks[b];
-    const double step = 1e-5 * block.radius;
-    for (Eigen::Index j = 0; j < block.size - 1; ++j, ++column) {
-      const Eigen::VectorXd direction = bases[b].col(j);
-      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size) + step * direction;
-      points_objective.Evaluate(shifted, &plus_gradient);
-      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size) - step * direction;
-      points_objective.Evaluate(shifted, &minus_gradient);
-      shifted.segment(block.offset, block.size) = z.segment(block.offset, block.size);
-      const Eigen::VectorXd hessian_times_direction = (plus_gradient - minus_gradient) / (2.0 * step);
-      Eigen::Index row = 0;
-      for (std::size_t c = 0; c < blocks.size(); ++c) {
-        const Block& other = blocks[c];
-        hessian.block(row, column, other.size - 1, 1) =
-            bases[c].transpose() * hessian_times_direction.segment(other.offset, other.size);
-        row += other.size - 1;
-      }
-      hessian(column, column) -= curvature[b];
-    }
-  }
-  const Eigen::MatrixXd symmetric = 0.5 * (hessian + hessian.transpose());
+  const Eigen::MatrixXd& symmetric = riemannian.hessian;
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(symmetric, Eigen::EigenvaluesOnly);
   certificate.eigenvalues = solver.eigenvalues();
   const double scale = certificate.eigenvalues.cwiseAbs().maxCoeff();
@@ -119,7 +147,7 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
   // within a few times that (or 1e-9 of the largest) are not told apart from zero.
   // A point that is stationary only to within a tangential gradient g moves the rotations' zero eigenvalues by
   // about |g| / rho, so that is part of the resolution too.
-  const double asymmetry = (hessian - hessian.transpose()).cwiseAbs().maxCoeff();
+  const double asymmetry = riemannian.asymmetry;
   double min_radius = std::numeric_limits<double>::infinity();
   for (const Block& block : blocks) min_radius = std::min(min_radius, block.radius);
   const double tangential = TangentialGradientNorm(blocks, z, gradient);

@@ -14,6 +14,7 @@
 #include "dissect/optim/lbfgs.hpp"
 #include "dissect/optim/multisets.hpp"
 #include "dissect/optim/point_objectives.hpp"
+#include "newton_polish.hpp"
 #include "sampled_sgd.hpp"
 
 namespace dissect::optim {
@@ -24,6 +25,11 @@ using theory::ThrowInvalidArgument;
 
 constexpr const char* kFunction = "Minimize";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Temperature continuation: iterations and stationarity at which a stage at a smaller radius hands over.
+constexpr int kStageIterations = 200;
+constexpr double kStageGradientTolerance = 1e-6;
+// Newton polish: the tangent dimension up to which the finite-difference Hessian is built (2 gradients per column).
+constexpr Eigen::Index kPolishMaxTangentDim = 600;
 
 bool Balanced(const std::vector<int>& counts) {
   return std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front() && c > 0; });
@@ -374,8 +380,10 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
         std::vector<Block> stage_blocks = blocks;
         for (Block& block : stage_blocks) block.radius = stage_radius;
         const ParametrizedObjective stage(*point_objective, stage_blocks);
+        // A stage only has to reach the right basin for the next one: a loose stop keeps the stages cheap.
         LbfgsOptions stage_options;
-        stage_options.max_iterations = std::min(options.max_iterations, 5000);
+        stage_options.max_iterations = std::min(options.max_iterations, kStageIterations);
+        stage_options.gradient_tolerance = kStageGradientTolerance;
         const LbfgsSummary stage_summary = MinimizeLbfgs(stage, &u, stage_options);
         result.iterations += stage_summary.iterations;
         NormalizeSphereParameters(blocks, u);
@@ -403,9 +411,13 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     lbfgs.stationarity = stationarity;
     const bool stop_at_gap = options.relative_gap_tolerance > 0.0 && std::isfinite(bound.excess);
     bool gap_reached = false;
+    int iteration_offset = 0;  // iterations of earlier LBFGS runs on this problem (restarts), for the trace
     lbfgs.callback = [&](const IterationInfo& excess_info) {
+      // A rerun's iteration 0 is the previous run's last iterate: not traced twice.
+      if (iteration_offset > 0 && excess_info.iteration == 0) return false;
       // The solver sees the excess over the collapsed value; the trace and the caller see the loss.
       IterationInfo info = excess_info;
+      info.iteration += iteration_offset;
       info.loss = problem.offset + excess_info.loss;
       result.trace.push_back(info);
       if (options.callback && options.callback(info)) return true;
@@ -419,11 +431,23 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       }
     }
     LbfgsSummary summary = MinimizeLbfgs(objective, &u, lbfgs);
+    // A stop far above the precision floor (a failed line search, steps too small for |u|) restarts from the same
+    // points with fresh curvature pairs and unit-norm sphere parameters.
+    for (int restart = 0; restart < 3 && !summary.converged && !summary.cancelled && !gap_reached &&
+                          summary.iterations < options.max_iterations;
+         ++restart) {
+      NormalizeSphereParameters(blocks, u);
+      const int done = summary.iterations;
+      iteration_offset = done;
+      summary = MinimizeLbfgs(objective, &u, lbfgs);
+      summary.iterations += done;
+    }
     // On the line (h = 1) a sphere is two points and a ball's boundary too: no gradient step moves a point to the
     // other side. Flip single points while that lowers the loss, then let LBFGS settle again.
     if (options.dim == 1 && !summary.cancelled && !gap_reached) {
       for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u); ++round) {
         const int done = summary.iterations;
+        iteration_offset = done;
         summary = MinimizeLbfgs(objective, &u, lbfgs);
         summary.iterations += done;
       }
@@ -437,10 +461,43 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
              RestartInteriorPoints(blocks, num_points, &engine, &u)) {
         ++escapes;
         const int done = summary.iterations;
+        iteration_offset = done;
         summary = MinimizeLbfgs(objective, &u, lbfgs);
         summary.iterations += done;
       }
       if (escapes > 0) summary.message += fmt::format(" (after {} restarts of interior points)", escapes);
+    }
+    // Newton steps where LBFGS stalls on ill-conditioning: SC at small tau, where the between-class curvature
+    // exp(-rho^2 K/(K-1)) is below 1e-3 of the within-class one; small problems, points on the spheres.
+    const bool ill_conditioned =
+        options.loss == LossKind::kSupCon && rho * rho * options.num_classes / (options.num_classes - 1.0) > 7.0;
+    if (options.newton_polish && ill_conditioned && !summary.cancelled && !gap_reached) {
+      Eigen::VectorXd z_polish = PointsFromParameters(blocks, u);
+      const bool on_spheres = std::all_of(blocks.begin(), blocks.end(), [&](const Block& block) {
+        return std::abs(z_polish.segment(block.offset, block.size).norm() - block.radius) <= 1e-9 * block.radius;
+      });
+      if (on_spheres) {
+        const auto on_step = [&](int step, const Eigen::VectorXd& z_step, double excess, double length) {
+          Eigen::VectorXd gradient_z;
+          point_objective->Evaluate(z_step, &gradient_z);
+          IterationInfo info;
+          info.iteration = summary.iterations + step;
+          info.loss = problem.offset + excess;
+          info.grad_norm = TangentialGradientNorm(blocks, z_step, gradient_z);
+          info.step_size = length;
+          info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+          result.trace.push_back(info);
+          if (options.callback) options.callback(info);
+        };
+        const int steps =
+            detail::NewtonPolish(*point_objective, blocks, kPolishMaxTangentDim, 20, &z_polish, on_step);
+        if (steps > 0) {
+          u = ParametersFromPoints(blocks, z_polish);
+          summary.iterations += steps;
+          summary.grad_norm = result.trace.back().grad_norm;
+          summary.message += fmt::format(", then {} Riemannian Newton steps", steps);
+        }
+      }
     }
     if (gap_reached) {
       summary.cancelled = false;

@@ -31,6 +31,27 @@ struct HessianCertificate {
   Eigen::VectorXd eigenvalues;  // ascending
 };
 
+// The Riemannian Hessian on the product of the blocks' spheres (ball blocks on their boundary), in the coordinates
+// of an orthonormal tangent basis per block (the blocks' bases stacked in order).
+struct RiemannianHessian {
+  bool computed = false;
+  std::string message = "not run";
+  Eigen::Index tangent_dim = 0;
+  Eigen::MatrixXd hessian;                // tangent_dim x tangent_dim, symmetrized
+  double asymmetry = 0.0;                 // max |H - H^T| before symmetrizing: the finite-difference error
+  std::vector<Eigen::MatrixXd> bases;     // per block: size x (size - 1), orthonormal, orthogonal to z_b
+  Eigen::VectorXd gradient;               // the ambient gradient at z
+  Eigen::VectorXd tangent_gradient;       // its coordinates in the tangent bases (the Riemannian gradient)
+  double min_multiplier = std::numeric_limits<double>::quiet_NaN();  // ball blocks: min -<z, g>/rho
+};
+
+// Builds it from central finite differences of the analytic gradient: Hess f[v] = P(grad^2 f v) - (<z_b, g_b>/
+// rho_b^2) v per block. computed = false (with a message) beyond max_tangent_dim or for a block off its sphere.
+RiemannianHessian ComputeRiemannianHessian(const Objective& points_objective,
+                                           const Eigen::Ref<const Eigen::VectorXd>& z,
+                                           const std::vector<Block>& blocks,
+                                           Eigen::Index max_tangent_dim);
+
 // dim so(h) - dim so(h - d): the dimension of the orbit of a configuration spanning a d-dimensional subspace of R^h
 // under rotations. Throws std::invalid_argument unless 0 <= span_rank <= dim.
 Eigen::Index RotationOrbitDimension(int dim, int span_rank);

@@ -58,6 +58,10 @@ struct MinimizeOptions {
   // SC with rho > 1: minimize first at radii 1, 2, 4, ... below rho, each stage warm-starting the next
   // (temperature continuation; avoids the metastable configurations of random starts at small tau).
   bool continuation = true;
+  // After LBFGS, Riemannian Newton steps (finite-difference Hessian, saddle-free) for SC at small tau
+  // (rho^2 K/(K-1) > 7) on problems of up to 600 tangent directions: they finish the between-class geometry that
+  // LBFGS cannot resolve when its curvature is ~1e-12 of the within-class one.
+  bool newton_polish = true;
   bool certificate = true;                                 // compute the Hessian certificate (small problems)
   Eigen::Index max_certificate_dim = 3000;                 // tangent dimension limit of the certificate
   IterationCallback callback;                              // progress and cancellation (true = stop)
@@ -89,7 +93,9 @@ struct MinimizeResult {
   double grad_norm = std::numeric_limits<double>::quiet_NaN();
   HessianCertificate certificate;
   double min_hessian_eigenvalue = std::numeric_limits<double>::quiet_NaN();  // certificate.min_eigenvalue
-  int iterations = 0;     // LBFGS iterations, continuation stages included (the trace holds the last stage)
+  // LBFGS iterations, continuation stages included, then Newton steps (the trace holds the last LBFGS stage and the
+  // Newton steps; a callback returning true does not stop the Newton steps, which are few).
+  int iterations = 0;
   double seconds = 0.0;   // wall time of the minimization, continuation stages included
   bool converged = false;
   bool cancelled = false;
