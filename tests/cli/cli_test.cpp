@@ -378,6 +378,7 @@ TEST_CASE("dissect minimize: CE and SC full batches reach their bounds at a simp
 TEST_CASE("dissect minimize: where no simplex fits the bound holds and is not attained") {
   const auto json = RunJson("minimize --loss supcon --classes 4 --per-class 3 --dim 2 --radius 1");
   CHECK(json["gap"].get<double>() > 1e-3);
+  CHECK(json["bound_holds"] == "true");
   CHECK_THAT(json["bound_note"].get<std::string>(), Catch::Contains("not attained"));
   CHECK(json["restarts"] == 5);
   CHECK(json["loss_min"].get<double>() <= json["loss_max"].get<double>());

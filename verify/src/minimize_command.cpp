@@ -140,6 +140,11 @@ void AddResult(const optim::MinimizeOptions& options, const RestartSummary& run,
   report->Add("bound", r.bound, "bound");
   report->Add("bound_note", r.bound_note, "  which bound");
   report->Add("gap", r.gap, "gap (final - bound)");
+  if (std::isfinite(r.bound)) {
+    // The bound must hold at every configuration: a negative gap beyond rounding would be a wrong bound.
+    const bool holds = r.gap >= -1e-12 * std::abs(r.bound);
+    report->Add("bound_holds", std::string(holds ? "true" : "false"), "  bound holds");
+  }
   report->Add("rel_gap", r.rel_gap, "relative gap");
   report->Add("simplex_value", r.simplex_value, "loss at the simplex");
   report->Add("max_gram_error", r.max_gram_error, "max Gram error vs simplex");
