@@ -509,3 +509,58 @@ TEST_CASE("SupConLoss: value = collapse_value + excess, and the excess at a simp
 
 }  // namespace
 }  // namespace dissect::theory
+
+namespace dissect::theory {
+namespace {
+
+// The loss computed with the default budget (one tile: the dense computation) and with a 1-byte budget (tiles of 64
+// anchor columns) must agree to rounding, value and gradient.
+void RequireTiledEqualsDense(const Eigen::MatrixXd& points, const Eigen::VectorXi& labels, SupConOptions options) {
+  const SupConResult dense = SupConLoss(points, labels, options, true);
+  options.memory_budget_bytes = 1.0;
+  REQUIRE(options.TileColumns(points.cols()) == std::min<Eigen::Index>(64, points.cols()));
+  const SupConResult tiled = SupConLoss(points, labels, options, true);
+  CHECK(tiled.value == Approx(dense.value).epsilon(1e-12).margin(1e-300));
+  CHECK(tiled.excess == Approx(dense.excess).epsilon(1e-12).margin(1e-300));
+  CHECK(tiled.num_anchors_with_positives == dense.num_anchors_with_positives);
+  const double scale = std::max(1e-300, dense.gradient.cwiseAbs().maxCoeff());
+  CHECK((tiled.gradient - dense.gradient).cwiseAbs().maxCoeff() <= 1e-12 * scale);
+}
+
+TEST_CASE("SupConLoss: tiles of 64 anchors give the dense value and gradient, for every reduction", "[supcon_loss]") {
+  const Eigen::MatrixXd points = test::RandomSpherePoints(16, 300, 2.0, 21);
+  Eigen::VectorXi labels(300);
+  for (int i = 0; i < 300; ++i) labels[i] = i % 7;
+  labels[5] = 40;  // a class of one sample: an anchor without positives
+  for (const SupConReduction reduction :
+       {SupConReduction::kSum, SupConReduction::kBatchMean, SupConReduction::kReference}) {
+    CAPTURE(ToString(reduction));
+    SupConOptions options;
+    options.temperature = Temperature::FromTemperature(0.1);
+    options.reduction = reduction;
+    if (reduction == SupConReduction::kReference) options.base_temperature = 0.07;
+    RequireTiledEqualsDense(points, labels, options);
+  }
+  SECTION("one class") { RequireTiledEqualsDense(points, Eigen::VectorXi::Zero(300), SupConOptions{}); }
+  SECTION("every sample its own class: value 0, zero gradient") {
+    Eigen::VectorXi distinct(300);
+    for (int i = 0; i < 300; ++i) distinct[i] = i;
+    SupConOptions options;
+    options.memory_budget_bytes = 1.0;
+    const SupConResult result = SupConLoss(points, distinct, options, true);
+    CHECK(result.value == 0.0);
+    CHECK(result.gradient.cwiseAbs().maxCoeff() == 0.0);
+  }
+}
+
+TEST_CASE("SupConOptions: the tile follows the memory budget, and a bad budget is refused", "[supcon_loss]") {
+  SupConOptions options;
+  options.memory_budget_bytes = 8.0 * 1000 * 128;  // 128 columns of 1000 doubles
+  CHECK(options.TileColumns(1000) == 128);
+  CHECK(options.TileColumns(10) == 10);
+  options.memory_budget_bytes = 0.0;
+  REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, test::MessageContains("memory_budget_bytes > 0"));
+}
+
+}  // namespace
+}  // namespace dissect::theory

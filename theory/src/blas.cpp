@@ -33,25 +33,25 @@ void Gemm(char trans_a, char trans_b, const Eigen::Ref<const Eigen::MatrixXd>& a
 
 }  // namespace
 
-void ScaledGram(const Eigen::Ref<const Eigen::MatrixXd>& a, double alpha, Eigen::Ref<Eigen::MatrixXd> gram) {
-  Gemm('T', 'N', a, a, alpha, 0.0, gram);
+void ScaledProductTransposedA(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                              const Eigen::Ref<const Eigen::MatrixXd>& b,
+                              double alpha,
+                              Eigen::Ref<Eigen::MatrixXd> c) {
+  Gemm('T', 'N', a, b, alpha, 0.0, c);
 }
 
-void ScaledProduct(const Eigen::Ref<const Eigen::MatrixXd>& a,
-                   const Eigen::Ref<const Eigen::MatrixXd>& b,
-                   double alpha,
-                   Eigen::MatrixXd* c) {
-  c->resize(a.rows(), b.cols());
-  Gemm('N', 'N', a, b, alpha, 0.0, *c);
+void AccumulateProduct(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                       const Eigen::Ref<const Eigen::MatrixXd>& b,
+                       double alpha,
+                       Eigen::Ref<Eigen::MatrixXd> c) {
+  Gemm('N', 'N', a, b, alpha, 1.0, c);
 }
 
-void ScaledProductPlusTransposed(const Eigen::Ref<const Eigen::MatrixXd>& a,
-                                 const Eigen::Ref<const Eigen::MatrixXd>& s,
-                                 double alpha,
-                                 Eigen::MatrixXd* c) {
-  c->resize(a.rows(), s.cols());
-  Gemm('N', 'N', a, s, alpha, 0.0, *c);
-  Gemm('N', 'T', a, s, alpha, 1.0, *c);
+void AccumulateProductTransposedB(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& b,
+                                  double alpha,
+                                  Eigen::Ref<Eigen::MatrixXd> c) {
+  Gemm('N', 'T', a, b, alpha, 1.0, c);
 }
 
 double* ThreadWorkspace(Eigen::Index size) {

@@ -37,8 +37,16 @@ struct SupConOptions {
   // base_tau of the reference reduction; unset means base_tau = tau (factor 1). Ignored by other reductions.
   std::optional<double> base_temperature;
 
-  // Throws std::invalid_argument for a base temperature that is not finite and > 0.
+  // Memory for the similarity tile, in bytes: anchors are processed b x tile at a time, tile = budget / (8 b)
+  // columns (at least 64), so any batch size runs in O(b * tile + b * h) memory with the exact dense result. The
+  // default holds b up to about 5,800 in one tile (the fastest for repeated calls); b = 16,384 then takes 128 MB,
+  // not the 2 GB of the dense matrix.
+  double memory_budget_bytes = 256.0 * 1024 * 1024;
+
+  // Throws std::invalid_argument for a base temperature or memory budget that is not finite and > 0.
   void Validate() const;
+  // Columns per tile for a batch of batch_size anchors.
+  Eigen::Index TileColumns(Eigen::Index batch_size) const;
   // The factor c with value = c * sum: 1, 1/b or (tau/base_tau)/b.
   double ReductionFactor(Eigen::Index batch_size) const;
 };
@@ -56,10 +64,11 @@ struct SupConResult {
 };
 
 // Evaluates the SC loss of one batch, the columns of `points` (dim x b, finite, b >= 1), with non-negative
-// labels (b entries), and when with_gradient its analytic gradient (two GEMMs: the Gram matrix and Z (A + A^T)).
-// Stable for large |<z,z'>|/tau (per-anchor log-sum-exp). Memory: one b x b matrix, a per-thread buffer that is
-// kept for the next call (repeated evaluations, as in optimizers, then cost no page faults). The anchors run in
-// parallel (OpenMP); the value does not depend on the number of threads.
+// labels (b entries), and when with_gradient its analytic gradient (three GEMMs: the similarities Z^T Z and the
+// two halves of Z (A + A^T)). Stable for large |<z,z'>|/tau (per-anchor log-sum-exp). Memory: a b x tile block of
+// the similarity matrix (options.memory_budget_bytes), a per-thread buffer kept for the next call (repeated
+// evaluations, as in optimizers, then cost no page faults). Large batches run their anchors in parallel (OpenMP);
+// the value does not depend on the number of threads or the tile size.
 // Throws std::invalid_argument naming the first problem.
 SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
                         const Eigen::Ref<const Eigen::VectorXi>& labels,
