@@ -1,0 +1,46 @@
+// Fuzz target for the .npy reader (outside input: files from numpy and other programs). Every input must either
+// load or be refused with std::runtime_error / std::invalid_argument; a crash, a hang, a sanitizer report or any
+// other exception is a finding. Used by libFuzzer (-DDISSECT_FUZZ=ON with clang) and by the replay driver that the
+// default tests run (npy_fuzz_replay.cpp).
+
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <dissect/theory/npy.hpp>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+const std::filesystem::path& ScratchFile() {
+  static const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / ("dissect_npy_fuzz_" + std::to_string(::getpid()) + ".npy");
+  return path;
+}
+
+template <typename Read>
+void Expect(Read read) {
+  try {
+    read();
+  } catch (const std::runtime_error&) {
+  } catch (const std::invalid_argument&) {
+  }
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  {
+    std::ofstream out(ScratchFile(), std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
+  }
+  Expect([] { dissect::theory::ReadNpy(ScratchFile()); });
+  Expect([] { dissect::theory::ReadNpyPoints(ScratchFile()); });
+  Expect([] { dissect::theory::ReadNpyMatrix(ScratchFile()); });
+  Expect([] { dissect::theory::ReadNpyLabels(ScratchFile()); });
+  return 0;
+}
