@@ -4,8 +4,6 @@
 // least 40% of the DGEMM rate.
 //   supcon_loss_bench [--num-points 4096] [--dim 128] [--threads 2] [--repeats 5]
 
-#include <malloc.h>
-#include <omp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,23 +49,16 @@ double DgemmGflops(int repeats) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int num_points = 4096, dim = 128, threads = 2, repeats = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    const int value = std::stoi(argv[i + 1]);
-    if (flag == "--num-points") num_points = value;
-    else if (flag == "--dim") dim = value;
-    else if (flag == "--threads") threads = value;
-    else if (flag == "--repeats") repeats = value;
-    else {
-      std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
-      return 2;
-    }
+  double num_points_flag = 4096, dim_flag = 128, threads_flag = 2, repeats_flag = 5;
+  if (!dissect::bench::ParseFlags(argc, argv, {{"--num-points", &num_points_flag},
+                                               {"--dim", &dim_flag},
+                                               {"--threads", &threads_flag},
+                                               {"--repeats", &repeats_flag}})) {
+    return 2;
   }
-  omp_set_num_threads(threads);
-  // As in the dissect command line: no fresh mapping (and page faults) for every vector of a few hundred KB.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  const int num_points = static_cast<int>(num_points_flag), dim = static_cast<int>(dim_flag);
+  const int threads = static_cast<int>(threads_flag), repeats = static_cast<int>(repeats_flag);
+  dissect::bench::ConfigureProcess(threads);
   const double temperature = 0.1;
   std::mt19937_64 engine(1);
   std::normal_distribution<double> normal;

@@ -4,8 +4,6 @@
 // Target (issue "Free-point minimization"): at least 10x faster than torch.optim.LBFGS.
 //   time_to_optimum_bench [--threads 2] [--time-limit 120]
 
-#include <malloc.h>
-#include <omp.h>
 
 #include <cstdio>
 #include <dissect/optim/minimize.hpp>
@@ -15,21 +13,10 @@
 #include "bench_support.hpp"
 
 int main(int argc, char** argv) {
-  int threads = 2;
-  double time_limit = 120.0;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--threads") threads = std::stoi(argv[i + 1]);
-    else if (flag == "--time-limit") time_limit = std::stod(argv[i + 1]);
-    else {
-      std::fprintf(stderr, "error: unknown flag %s\n", flag.c_str());
-      return 2;
-    }
-  }
-  omp_set_num_threads(threads);
-  // As in the dissect command line: no fresh mapping (and page faults) for every vector of a few hundred KB.
-  mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  double threads_flag = 2, time_limit = 120.0;
+  if (!dissect::bench::ParseFlags(argc, argv, {{"--threads", &threads_flag}, {"--time-limit", &time_limit}})) return 2;
+  const int threads = static_cast<int>(threads_flag);
+  dissect::bench::ConfigureProcess(threads);
   constexpr double kGap = 1e-9;
   dissect::optim::MinimizeOptions options;
   options.loss = dissect::optim::LossKind::kSupCon;
