@@ -12,7 +12,8 @@ packages=(
   libeigen3-dev libceres-dev libboost-dev libfmt-dev
   libtorch-dev libopenblas0-openmp
   catch2 nlohmann-json3-dev libcli11-dev
-  python3-numpy python3-torch
+  zlib1g-dev dataset-fashion-mnist
+  python3-numpy python3-torch python3-torchvision
 )
 
 as_root() {

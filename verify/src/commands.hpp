@@ -19,5 +19,7 @@ std::vector<Command> RegisterBoundCommand(CLI::App& app);
 std::vector<Command> RegisterLossCommand(CLI::App& app);
 // `dissect minimize`.
 std::vector<Command> RegisterMinimizeCommand(CLI::App& app);
+// `dissect train`.
+std::vector<Command> RegisterTrainCommand(CLI::App& app);
 
 }  // namespace dissect::cli

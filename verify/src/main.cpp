@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   std::vector<dissect::cli::Command> commands;
   for (auto&& registered : {dissect::cli::RegisterBoundCommand(app),
                            dissect::cli::RegisterLossCommand(app),
-                           dissect::cli::RegisterMinimizeCommand(app)}) {
+                           dissect::cli::RegisterMinimizeCommand(app),
+                           dissect::cli::RegisterTrainCommand(app)}) {
     commands.insert(commands.end(), registered.begin(), registered.end());
   }
 
@@ -37,7 +38,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss, minimize)\nRun with --help for usage.\n";
+    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss, minimize, train)\nRun with --help for usage.\n";
     return 2;
   }
   try {

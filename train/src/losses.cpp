@@ -1,0 +1,149 @@
+#include "dissect/train/losses.hpp"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "dissect/theory/check.hpp"
+#include "dissect/theory/regular_simplex.hpp"
+
+namespace dissect::train {
+namespace {
+
+void RequireBatch(const char* where, const torch::Tensor& representations, const torch::Tensor& labels) {
+  if (!representations.defined() || representations.dim() != 2 || representations.size(0) < 1) {
+    throw std::invalid_argument(fmt::format("{}: expected representations of shape B x h with B >= 1", where));
+  }
+  if (!labels.defined() || labels.dim() != 1 || labels.size(0) != representations.size(0)) {
+    throw std::invalid_argument(fmt::format("{}: expected {} labels, got {}",
+                                            where,
+                                            representations.size(0),
+                                            labels.defined() ? labels.numel() : 0));
+  }
+  if (labels.scalar_type() != torch::kLong) {
+    throw std::invalid_argument(fmt::format("{}: expected int64 labels", where));
+  }
+}
+
+}  // namespace
+
+std::string ToString(LossKind kind) {
+  switch (kind) {
+    case LossKind::kCrossEntropy:
+      return "ce";
+    case LossKind::kCrossEntropyFixed:
+      return "ce-fix";
+    case LossKind::kCrossEntropySphere:
+      return "ce-sphere";
+    case LossKind::kSupCon:
+      return "supcon";
+  }
+  return "unknown";
+}
+
+LossKind ParseLossKind(std::string_view name) {
+  for (const LossKind k :
+       {LossKind::kCrossEntropy, LossKind::kCrossEntropyFixed, LossKind::kCrossEntropySphere, LossKind::kSupCon}) {
+    if (name == ToString(k)) return k;
+  }
+  throw std::invalid_argument(fmt::format("ParseLossKind(): expected ce, ce-fix, ce-sphere or supcon, got '{}'", name));
+}
+
+bool HasClassifier(LossKind kind) { return kind != LossKind::kSupCon; }
+
+bool ProjectsToSphere(LossKind kind) { return kind == LossKind::kCrossEntropySphere || kind == LossKind::kSupCon; }
+
+// Paper: SC loss; THEORY.md. The anchor's own entry is excluded from the log-sum-exp by -inf (zero gradient);
+// entries that are not positives are masked to 0 before the sum, so no 0 * inf appears.
+torch::Tensor SupConLoss(const torch::Tensor& representations,
+                         const torch::Tensor& labels,
+                         theory::Temperature temperature,
+                         theory::SupConReduction reduction) {
+  const char* where = "SupConLoss()";
+  RequireBatch(where, representations, labels);
+  const std::int64_t batch = representations.size(0);
+  const auto options = representations.options();
+  const torch::Tensor logits = torch::matmul(representations, representations.t()) * temperature.inverse_temperature();
+  const torch::Tensor self = torch::eye(batch, options.dtype(torch::kBool));
+  const torch::Tensor masked = logits.masked_fill(self, -std::numeric_limits<double>::infinity());
+  const torch::Tensor log_normalizer = torch::logsumexp(masked, 1, /*keepdim=*/true);
+  const torch::Tensor positives = labels.unsqueeze(0).eq(labels.unsqueeze(1)).logical_and(self.logical_not());
+  const torch::Tensor num_positives = positives.sum(1).to(representations.scalar_type());
+  const torch::Tensor log_probability = (logits - log_normalizer).masked_fill(positives.logical_not(), 0.0);
+  const torch::Tensor per_anchor = -log_probability.sum(1) / num_positives.clamp_min(1.0);
+  const torch::Tensor total = per_anchor.sum();
+  switch (reduction) {
+    case theory::SupConReduction::kSum:
+      return total;
+    case theory::SupConReduction::kBatchMean:
+    case theory::SupConReduction::kReference:  // base_temperature = tau: the same number
+      return total / static_cast<double>(batch);
+  }
+  return total;
+}
+
+torch::Tensor CrossEntropyLoss(const torch::Tensor& representations,
+                               const torch::Tensor& labels,
+                               const torch::Tensor& weights) {
+  const char* where = "CrossEntropyLoss()";
+  RequireBatch(where, representations, labels);
+  if (!weights.defined() || weights.dim() != 2 || weights.size(1) != representations.size(1) || weights.size(0) < 2) {
+    throw std::invalid_argument(
+        fmt::format("{}: expected weights of shape K x {} with K >= 2", where, representations.size(1)));
+  }
+  return torch::nn::functional::cross_entropy(torch::matmul(representations, weights.t()), labels);
+}
+
+void LossOptions::Validate() const {
+  const char* where = "LossOptions::Validate()";
+  theory::RequireAtLeast(where, "num_classes", num_classes, 2);
+  theory::RequireAtLeast(where, "dim", dim, 1);
+  if (kind == LossKind::kSupCon) theory::RequirePositive(where, "temperature", temperature);
+  if (kind == LossKind::kCrossEntropyFixed && dim < num_classes - 1) {
+    throw std::invalid_argument(fmt::format(
+        "{}: ce-fix needs a regular simplex with K = {} vertices, which needs h >= K-1, got h = {}", where, num_classes, dim));
+  }
+}
+
+LossHeadImpl::LossHeadImpl(const LossOptions& options) : options_(options) {
+  options_.Validate();
+  switch (options_.kind) {
+    case LossKind::kCrossEntropy:
+    case LossKind::kCrossEntropySphere:
+      // The initialization of a bias-free torch::nn::Linear(h, K).
+      weights_ = torch::empty({options_.num_classes, options_.dim});
+      torch::nn::init::kaiming_uniform_(weights_, std::sqrt(5.0));
+      weights_ = register_parameter("weights", weights_);
+      break;
+    case LossKind::kCrossEntropyFixed: {
+      // Paper: CE-fix, rows w_k = zeta_k of a regular simplex of radius 1 (unit rows).
+      const Eigen::MatrixXd simplex = theory::RegularSimplex(static_cast<int>(options_.num_classes),
+                                                             static_cast<int>(options_.dim),
+                                                             1.0,
+                                                             options_.simplex_seed);
+      // The dim x K column-major matrix is, in memory, the K x dim row-major matrix of the rows w_k.
+      const torch::Tensor rows =
+          torch::from_blob(const_cast<double*>(simplex.data()), {options_.num_classes, options_.dim}, torch::kDouble)
+              .clone();
+      weights_ = register_buffer("weights", rows.to(torch::kFloat));
+      break;
+    }
+    case LossKind::kSupCon:
+      break;
+  }
+}
+
+torch::Tensor LossHeadImpl::Represent(const torch::Tensor& features) const {
+  if (!ProjectsToSphere(options_.kind)) return features;
+  return torch::nn::functional::normalize(features, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
+}
+
+torch::Tensor LossHeadImpl::forward(const torch::Tensor& representations, const torch::Tensor& labels) {
+  if (options_.kind == LossKind::kSupCon) {
+    return SupConLoss(
+        representations, labels, theory::Temperature::FromTemperature(options_.temperature), options_.reduction);
+  }
+  return CrossEntropyLoss(representations, labels, weights_);
+}
+
+}  // namespace dissect::train
