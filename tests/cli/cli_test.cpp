@@ -457,3 +457,62 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --gap-tolerance -1",
                     "relative_gap_tolerance >= 0");
 }
+
+TEST_CASE("dissect train: a short SC run writes metrics, checkpoint and embeddings that numpy-compatible readers load") {
+  const fs::path dir = ScratchDir() / "train_out";
+  fs::remove_all(dir);
+  const nlohmann::json result = RunJson(
+      "train --loss supcon --train-limit 3000 --test-limit 500 --iterations 40 --eval-every 20 --probe-iterations 50 "
+      "--supcon-eval-batches 2 --threads 2 --out '" + dir.string() + "'");
+  CHECK(result["status"] == "completed");
+  CHECK(result["iterations_done"] == 40);
+  CHECK(result["encoder"] == "mlp 784-256-256-128 post-ReLU (features >= 0)");
+  CHECK(result["run"]["temperature"] == 0.1);
+  for (const char* name : {"meta.json", "metrics.csv", "metrics.json", "checkpoint.pt", "train_embeddings.npy",
+                           "train_labels.npy", "test_embeddings.npy", "test_labels.npy"}) {
+    CHECK(fs::exists(dir / name));
+  }
+  CHECK(!fs::exists(dir / "classifier.npy"));  // SC has no classifier
+  const nlohmann::json metrics = nlohmann::json::parse(ReadFile(dir / "metrics.json"));
+  CHECK(metrics["status"] == "completed");
+  REQUIRE(metrics["history"].size() == 2);
+  CHECK(metrics["history"][1]["iteration"] == 40);
+  CHECK(metrics["history"][1]["train_accuracy_classifier"].is_null());
+  const std::string csv = ReadFile(dir / "metrics.csv");
+  CHECK(csv.rfind("iteration,seconds,images_per_second,learning_rate,train_loss,loss,", 0) == 0);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  const Eigen::MatrixXd embeddings = dissect::theory::ReadNpyPoints(dir / "train_embeddings.npy");
+  CHECK(embeddings.rows() == 128);
+  CHECK(embeddings.cols() == 3000);
+  CHECK((embeddings.colwise().norm().array() - 1.0).abs().maxCoeff() < 1e-6);  // SC representations are unit
+  // A finished run in the folder is not overwritten without --force.
+  const RunResult again = Run("train --iterations 1 --out '" + dir.string() + "'");
+  CHECK(again.exit_code == 2);
+  CHECK_THAT(again.err, Catch::Contains("--force"));
+}
+
+TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run") {
+  RequireUsageError("train --data-dir /nonexistent/fashion", "/nonexistent/fashion");
+  RequireUsageError("train --data cifar10", "--data-dir");
+  RequireUsageError("train --data imagenet", "imagenet");
+  RequireUsageError("train --loss supcon --temperature 0", "temperature > 0");
+  RequireUsageError("train --loss supcon --temperature -1", "temperature > 0");
+  RequireUsageError("train --iterations 0", "iterations >= 1");
+  RequireUsageError("train --batch-size 0", "batch_size >= 1");
+  RequireUsageError("train --lr nan", "learning_rate > 0");
+  RequireUsageError("train --momentum 1.5", "momentum in [0, 1)");
+  RequireUsageError("train --model resnet18 --dim 128", "dim = 512 for resnet18");
+  RequireUsageError("train --loss ce-fix --dim 4", "needs h >= K-1");
+  RequireUsageError("train --device tpu", "auto, cpu, cuda");
+  RequireUsageError("train --resume", "--resume needs --out");
+  const fs::path empty = ScratchDir() / "train_empty";
+  fs::create_directories(empty);
+  RequireUsageError("train --resume --out '" + empty.string() + "'", "holds no checkpoint.pt");
+  const fs::path bad_data = ScratchDir() / "bad_idx";
+  fs::create_directories(bad_data);
+  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                           "t10k-labels-idx1-ubyte"}) {
+    std::ofstream(bad_data / name) << "garbage";
+  }
+  RequireUsageError("train --data mnist --data-dir '" + bad_data.string() + "'", "train-images-idx3-ubyte");
+}

@@ -154,6 +154,7 @@ int RunTrain(const TrainFlags& f) {
   if (f.resume && f.out.empty()) throw std::invalid_argument("--resume needs --out DIR (the run's folder)");
   train::TrainOptions options = BuildOptions(f);
   options.Validate();
+  train::ResolveDevice(options.device);
   const bool has_out = !f.out.empty();
   const fs::path dir(f.out);
   if (has_out && f.resume) {
@@ -164,14 +165,14 @@ int RunTrain(const TrainFlags& f) {
     PrepareOutputDirectory(dir, f.force);
   }
 
-  std::cerr << "train: reading " << f.data << (f.data_dir.empty() ? "" : " from " + f.data_dir) << '\n';
+  ProgressLine progress;
+  progress.Update("train: reading " + f.data + (f.data_dir.empty() ? "" : " from " + f.data_dir));
   train::DataSplit data = train::LoadDataset(f.data, f.data_dir);
   data.train = TakeFirst(std::move(data.train), f.train_limit);
   data.test = TakeFirst(std::move(data.test), f.test_limit);
   const nlohmann::ordered_json run = RunJson(f, options, data);
   if (has_out && !f.resume) WriteTextFileAtomic(dir / "meta.json", MetaJson(f.seed).dump(1) + "\n");
 
-  ProgressLine progress;
   train::TrainCallbacks callbacks;
   callbacks.on_step = [&](const train::TrainProgress& p) {
     const auto left = static_cast<long long>(p.seconds_left);
