@@ -176,9 +176,10 @@ int RunTrain(const TrainFlags& f) {
   train::TrainCallbacks callbacks;
   callbacks.on_step = [&](const train::TrainProgress& p) {
     const auto left = static_cast<long long>(p.seconds_left);
-    progress.Update(fmt::format("train: step {}/{}  loss {:.4f}  lr {:.3g}  {:.0f} img/s  {}:{:02d} left",
-                                p.iteration, p.iterations, p.loss, p.learning_rate, p.images_per_second, left / 60,
-                                left % 60));
+    progress.Update(fmt::format("train: step {}/{}  loss {:.4f}  lr {:.3g}  {:.1f} it/s  {:.0f} img/s  {}:{:02d} left",
+                                p.iteration, p.iterations, p.loss, p.learning_rate,
+                                p.images_per_second / static_cast<double>(f.batch_size), p.images_per_second,
+                                left / 60, left % 60));
     return g_stop_signal.load() != 0;
   };
   callbacks.on_evaluation = [&](const std::vector<train::EvaluationRecord>& history) {
