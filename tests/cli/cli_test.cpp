@@ -516,3 +516,158 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
   }
   RequireUsageError("train --data mnist --data-dir '" + bad_data.string() + "'", "train-images-idx3-ubyte");
 }
+
+// --- dissect geometry ---------------------------------------------------------------------------------------------
+
+namespace {
+
+// K = 4 classes of 6 points at the vertices of a unit simplex in R^5 (float64), W = the vertices as rows; written
+// once into the scratch folder. Returns the arguments "--embeddings Z --labels y".
+std::string WriteGeometrySimplex(bool with_weights) {
+  // zeta_k = sqrt(4/3) (e_k - 1/4) in the first 4 coordinates: unit norm, cosine -1/3 (THEORY.md).
+  Eigen::MatrixXd vertices = Eigen::MatrixXd::Zero(5, 4);
+  for (int k = 0; k < 4; ++k) {
+    for (int d = 0; d < 4; ++d) vertices(d, k) = std::sqrt(4.0 / 3.0) * ((d == k ? 1.0 : 0.0) - 0.25);
+  }
+  Eigen::VectorXi labels(24);
+  for (int i = 0; i < 24; ++i) labels[i] = i % 4;
+  Eigen::MatrixXd points(5, 24);
+  for (int i = 0; i < 24; ++i) points.col(i) = vertices.col(labels[i]);
+  dissect::theory::WriteNpyPoints(ScratchDir() / "geometry_z.npy", points);
+  dissect::theory::WriteNpyLabels(ScratchDir() / "geometry_y.npy", labels);
+  dissect::theory::WriteNpyMatrix(ScratchDir() / "geometry_w.npy", vertices.transpose());
+  std::string args = "geometry --embeddings " + Quote(ScratchDir() / "geometry_z.npy") + " --labels " +
+                     Quote(ScratchDir() / "geometry_y.npy");
+  if (with_weights) args += " --weights " + Quote(ScratchDir() / "geometry_w.npy");
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("dissect geometry --json: at a simplex the distances and NC metrics are 0 and the losses meet their bounds") {
+  const auto json = RunJson(WriteGeometrySimplex(true) + " --batch-size 16 --batches 8");
+  CHECK(json["num_points"] == 24);
+  CHECK(json["dim"] == 5);
+  CHECK(json["num_classes"] == 4);
+  CHECK(json["dtype"] == "<f8");
+  CHECK(json["balanced"] == true);
+  CHECK(json["class_counts"] == nlohmann::json::array({6, 6, 6, 6}));
+  const double simplex = 1.0 - std::acos(-1.0 / 3.0) / M_PI;
+  CHECK(json["simplex_similarity"].get<double>() == Approx(simplex).epsilon(1e-14));
+  for (const char* key : {"class_mean_similarity", "centered_class_mean_similarity", "weight_similarity"}) {
+    CAPTURE(key);
+    CHECK(json[key]["count"] == 6);
+    CHECK(json[key]["min"].get<double>() == Approx(simplex).epsilon(1e-12));
+    CHECK(json[key]["max"].get<double>() == Approx(simplex).epsilon(1e-12));
+  }
+  CHECK(json["sample_similarity"]["median"].get<double>() == Approx(1.0).epsilon(1e-7));
+  for (const char* key : {"within_class_variability", "equinorm", "equiangularity", "max_angle_equiangularity",
+                          "self_duality", "alignment", "simplex_distance"}) {
+    CAPTURE(key);
+    CHECK(json[key].get<double>() == Approx(0.0).margin(1e-10));
+  }
+  CHECK(json["classifier_agreement"].get<double>() == 1.0);
+  CHECK(json["cross_entropy_bound_applies"] == true);
+  CHECK(json["cross_entropy_gap"].get<double>() == Approx(0.0).margin(1e-12));
+  CHECK(json["temperature"].get<double>() == 0.1);  // the default
+  CHECK(json["supcon_full_batch_is_bound"] == true);
+  CHECK(json["supcon_full_batch_gap"].get<double>() == Approx(0.0).margin(1e-9));
+  CHECK(json["uniformity_exact"] == true);
+  CHECK(json["batch_size"] == 16);
+  CHECK(json["num_batches"] == 8);
+  CHECK(std::isfinite(json["supcon_iid_floor"].get<double>()));
+  CHECK(json["simplex_distance_note"] == "ok");
+}
+
+TEST_CASE("dissect geometry: --radius 2 equals --temperature 0.25; float32 input, subsets and a table also work") {
+  // Each run starts the whole binary (about a second with LibTorch loaded): few runs, each checking several things.
+  const std::string args = WriteGeometrySimplex(false) + " --batch-size 8 --batches 4";
+  const auto by_radius = RunJson(args + " --radius 2");
+  CHECK(by_radius["temperature"].get<double>() == 0.25);
+  CHECK_FALSE(by_radius.contains("weight_similarity"));  // no W given: no W fields
+  CHECK_FALSE(by_radius.contains("cross_entropy"));
+  CHECK(by_radius["uniformity_exact"] == true);
+  CHECK(std::isfinite(by_radius["supcon_full_batch"].get<double>()));
+  // The same scale by temperature, beyond the limits: uniformity on a subset, no full batch; the i.i.d. batches
+  // depend on the seed only, so they agree exactly.
+  const auto by_temperature = RunJson(args + " --temperature 0.25 --uniformity-limit 10 --full-batch-limit 5");
+  CHECK(by_radius["supcon_batch_mean"].get<double>() == by_temperature["supcon_batch_mean"].get<double>());
+  CHECK(by_radius["supcon_iid_floor"].get<double>() == by_temperature["supcon_iid_floor"].get<double>());
+  CHECK(by_temperature["uniformity_exact"] == false);
+  CHECK(by_temperature["uniformity_points"] == 10);
+  CHECK(by_temperature["supcon_full_batch"].is_null());
+  CHECK(by_temperature["supcon_full_batch_note"].get<std::string>().find("not computed") != std::string::npos);
+  // A float32 file: four unit points in the plane, two classes.
+  const std::string f32 = WriteRawNpy("geometry_f32.npy",
+                                      "{'descr': '<f4', 'fortran_order': False, 'shape': (4, 2), }",
+                                      std::string("\x00\x00\x80\x3f\x00\x00\x00\x00"   // (1, 0)
+                                                  "\x00\x00\x00\x00\x00\x00\x80\x3f"   // (0, 1)
+                                                  "\x00\x00\x80\xbf\x00\x00\x00\x00"   // (-1, 0)
+                                                  "\x00\x00\x00\x00\x00\x00\x80\xbf",  // (0, -1)
+                                                  32))
+                              .string();
+  Eigen::VectorXi labels(4);
+  labels << 0, 1, 0, 1;
+  dissect::theory::WriteNpyLabels(ScratchDir() / "geometry_y4.npy", labels);
+  const auto small = RunJson("geometry --embeddings " + Quote(f32) + " --labels " +
+                             Quote(ScratchDir() / "geometry_y4.npy") + " --batch-size 4 --batches 2");
+  CHECK(small["dtype"] == "<f4");
+  CHECK(small["num_points"] == 4);
+  CHECK(small["max_point_norm"].get<double>() == 1.0);
+  CHECK(small["alignment"].get<double>() == Approx(4.0).epsilon(1e-14));  // same-class points are antipodal
+  const RunResult table = Run(args);
+  CHECK(table.exit_code == 0);
+  CHECK_THAT(table.out, Catch::Contains("distance to the nearest simplex (Procrustes)"));
+  CHECK_THAT(table.out, Catch::Contains("NC1 Tr(Sigma_W Sigma_B^+)/K'"));
+  CHECK(table.err.empty());  // no progress line when stderr is not a terminal
+}
+
+TEST_CASE("dissect geometry: bad input exits 2 with a clear error") {
+  // One run per kind of input (missing file, N mismatch, W shape, temperature, NaN); the library's tests cover the
+  // rest of each kind.
+  const std::string ok = WriteGeometrySimplex(false);
+  const std::string z = Quote(ScratchDir() / "geometry_z.npy");
+  const std::string y = Quote(ScratchDir() / "geometry_y.npy");
+  const fs::path missing = ScratchDir() / "geometry_missing.npy";
+  RequireUsageError("geometry --embeddings " + Quote(missing) + " --labels " + y, missing.string() + ": no such file");
+  dissect::theory::WriteNpyLabels(ScratchDir() / "geometry_y3.npy", Eigen::VectorXi::Zero(3));
+  RequireUsageError("geometry --embeddings " + z + " --labels " + Quote(ScratchDir() / "geometry_y3.npy"),
+                    "has 3 labels, but");
+  dissect::theory::WriteNpyMatrix(ScratchDir() / "geometry_w_wide.npy", Eigen::MatrixXd::Ones(4, 6));
+  RequireUsageError(ok + " --weights " + Quote(ScratchDir() / "geometry_w_wide.npy"), "expected (K, 5)");
+  RequireUsageError(ok + " --temperature 0", "expected temperature > 0, got 0");
+  Eigen::MatrixXd points = Eigen::MatrixXd::Ones(5, 24);
+  points(3, 17) = std::nan("");
+  dissect::theory::WriteNpyPoints(ScratchDir() / "geometry_nan.npy", points);
+  RequireUsageError("geometry --embeddings " + Quote(ScratchDir() / "geometry_nan.npy") + " --labels " + y,
+                    "non-finite value nan at row 17, column 3");
+}
+
+TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise.svg and one log per run") {
+  const fs::path dir = ScratchDir() / "noise_out";
+  fs::remove_all(dir);
+  const nlohmann::json result = RunJson(
+      "noise --train-limit 200 --test-limit 200 --batch-size 64 --iterations 600 --eval-every 25 --probe-iterations 0 "
+      "--fractions 0,0.5 --losses ce --bootstrap 50 --threads 2 --out '" + dir.string() + "'");
+  CHECK(result["train_images"] == 200);
+  CHECK(result["fits"]["ce"]["verdict"] == "insufficient data");
+  for (const char* name : {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_p0.000.csv", "run_ce_p0.500.json"}) {
+    CHECK(fs::exists(dir / name));
+  }
+  const nlohmann::json noise = nlohmann::json::parse(ReadFile(dir / "noise.json"));
+  REQUIRE(noise["runs"].size() == 2);
+  CHECK(noise["runs"][1]["num_flipped"] == 100);
+  CHECK(noise["runs"][1]["criterion"] == "classifier");
+  CHECK(noise["runs"][1]["reached"] == true);
+  CHECK(ReadFile(dir / "noise.svg").rfind("<svg", 0) == 0);
+}
+
+TEST_CASE("dissect noise: bad input exits 2 with a clear error") {
+  RequireUsageError("noise --fractions 0,1.5", "fractions in [0, 1], got 1.5");
+  RequireUsageError("noise --eval-every 0", "fit-detection cadence");
+  RequireUsageError("noise --losses supcon --criterion classifier", "no classifier of its own");
+  RequireUsageError("noise --criterion probe --probe-iterations 0", "probe iterations > 0");
+  RequireUsageError("noise --losses sc", "sc");
+  RequireUsageError("noise --profile tpu", "tpu");
+  RequireUsageError("noise --profile gpu --device cpu", "--data-dir");
+}

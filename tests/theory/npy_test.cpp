@@ -520,5 +520,105 @@ TEST_CASE("ReadNpy: a header length beyond the end of the file throws", "[npy]")
   REQUIRE_THROWS_MATCHES(ReadNpy(path), std::runtime_error, MessageContains("truncated or corrupt header"));
 }
 
+// --- NpyRowReader: the same files, read in blocks of rows ---------------------------------------------------------
+
+TEST_CASE("NpyRowReader: blocks and single rows of numpy's files equal the columns of ReadNpyPoints", "[npy]") {
+  for (const char* name : {"float32_5x3.npy", "float64_4x2.npy", "float64_big_endian_2x2.npy",
+                           "float64_version2_3x2.npy"}) {
+    CAPTURE(name);
+    const fs::path path = kFixtures / name;
+    const Eigen::MatrixXd points = ReadNpyPoints(path);
+    NpyRowReader reader(path);
+    REQUIRE(reader.num_rows() == points.cols());
+    REQUIRE(reader.num_cols() == points.rows());
+    REQUIRE(reader.descr() == ReadNpy(path).descr);
+    REQUIRE(reader.path() == path);
+    REQUIRE(SameBits(reader.ReadRows(0, reader.num_rows()), points));
+    Eigen::MatrixXd block;
+    for (Eigen::Index first = 0; first < reader.num_rows(); first += 2) {
+      const Eigen::Index count = std::min<Eigen::Index>(2, reader.num_rows() - first);
+      reader.ReadRows(first, count, &block);
+      REQUIRE(SameBits(block, points.middleCols(first, count)));
+    }
+    // Random access, backwards, after the blocks.
+    for (Eigen::Index row = reader.num_rows() - 1; row >= 0; --row) {
+      REQUIRE(SameBits(reader.ReadRow(row), points.col(row)));
+    }
+    REQUIRE(reader.ReadRows(1, 0).cols() == 0);
+  }
+  REQUIRE(NpyRowReader(kFixtures / "float32_5x3.npy").descr() == "<f4");
+}
+
+TEST_CASE("NpyRowReader: reads a file written by WriteNpyPoints in blocks that straddle any boundary", "[npy]") {
+  const TemporaryDirectory directory;
+  const fs::path path = directory.path() / "points.npy";
+  const Eigen::MatrixXd points = test::RandomGaussianPoints(6, 37, 5);
+  WriteNpyPoints(path, points);
+  NpyRowReader reader(path);
+  Eigen::MatrixXd block;
+  for (Eigen::Index first = 0; first < 37; first += 5) {
+    reader.ReadRows(first, std::min<Eigen::Index>(5, 37 - first), &block);
+    REQUIRE(SameBits(block, points.middleCols(first, block.cols())));
+  }
+}
+
+TEST_CASE("NpyRowReader: a NaN is reported when its row is read, naming the row and column", "[npy]") {
+  const fs::path path = kFixtures / "float64_nan_3x2.npy";
+  NpyRowReader reader(path);  // the header is fine
+  REQUIRE(reader.ReadRow(0)[1] == 2.0);
+  REQUIRE(reader.ReadRow(2)[0] == 5.0);
+  REQUIRE_THROWS_MATCHES(
+      reader.ReadRows(0, 3),
+      std::runtime_error,
+      Catch::Message("NpyRowReader::ReadRows(): " + path.string() + ": non-finite value nan at row 1, column 0"));
+  REQUIRE_THROWS_MATCHES(reader.ReadRow(1), std::runtime_error, MessageContains("at row 1, column 0"));
+}
+
+TEST_CASE("NpyRowReader: rejects what ReadNpyPoints rejects, naming the path and the problem", "[npy]") {
+  const TemporaryDirectory directory;
+  const fs::path missing = directory.path() / "missing.npy";
+  REQUIRE_THROWS_MATCHES(NpyRowReader(missing),
+                         std::runtime_error,
+                         Catch::Message("NpyRowReader(): " + missing.string() + ": no such file"));
+  REQUIRE_THROWS_MATCHES(NpyRowReader(kFixtures / "int64_2x3x4.npy"),
+                         std::runtime_error,
+                         MessageContains("expected a float32 or float64 array, got dtype '<i8'"));
+  REQUIRE_THROWS_MATCHES(
+      NpyRowReader(kFixtures / "float64_fortran_3x2.npy"), std::runtime_error, MessageContains("Fortran-order"));
+  REQUIRE_THROWS_MATCHES(
+      NpyRowReader(kFixtures / "complex128_3.npy"), std::runtime_error, MessageContains("unsupported dtype '<c16'"));
+  const fs::path path = directory.path() / "bad.npy";
+  WriteBytes(path, NpyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }", RawBytes({1.0, 2.0, 3.0})));
+  REQUIRE_THROWS_MATCHES(
+      NpyRowReader(path), std::runtime_error, MessageContains("expected a 2-D array, got 1 dimensions"));
+  WriteBytes(path, NpyBytes("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }", ""));
+  REQUIRE_THROWS_MATCHES(
+      NpyRowReader(path), std::runtime_error, MessageContains("expected a non-empty array, got shape (0, 3)"));
+  const std::string bytes = ReadBytes(kFixtures / "float64_4x2.npy");
+  WriteBytes(path, bytes.substr(0, bytes.size() - 5));
+  REQUIRE_THROWS_MATCHES(
+      NpyRowReader(path),
+      std::runtime_error,
+      Catch::Message("NpyRowReader(): " + path.string() +
+                     ": truncated: the shape needs 64 bytes of data, the file has 59"));
+  WriteBytes(path, bytes + "xyz");
+  REQUIRE_THROWS_MATCHES(NpyRowReader(path), std::runtime_error, MessageContains("corrupt: 3 bytes of data after"));
+  WriteBytes(path, "not a numpy file at all, but long enough");
+  REQUIRE_THROWS_MATCHES(NpyRowReader(path), std::runtime_error, MessageContains("bad magic string"));
+}
+
+TEST_CASE("NpyRowReader: a range outside the rows throws std::invalid_argument", "[npy]") {
+  NpyRowReader reader(kFixtures / "float64_4x2.npy");
+  REQUIRE_THROWS_MATCHES(reader.ReadRows(3, 2),
+                         std::invalid_argument,
+                         Catch::Message("NpyRowReader::ReadRows(): expected rows [first, first + count) within [0, 4), "
+                                        "got first = 3, count = 2"));
+  REQUIRE_THROWS_AS(reader.ReadRows(-1, 1), std::invalid_argument);
+  REQUIRE_THROWS_AS(reader.ReadRows(0, 1, nullptr), std::invalid_argument);
+  REQUIRE_THROWS_MATCHES(
+      reader.ReadRow(4), std::invalid_argument, MessageContains("expected a row in [0, 4), got 4"));
+  REQUIRE(reader.ReadRow(3)[1] == 7.0);  // still usable after the errors
+}
+
 }  // namespace
 }  // namespace dissect::theory

@@ -6,7 +6,7 @@ dissect=$1
 work=$2
 rm -rf "$work"
 mkdir -p "$work"
-args=(train --data fashion-mnist --train-limit 12000 --test-limit 2000 --model mlp --loss supcon --iterations 600
+args=(train --data fashion-mnist --train-limit 6000 --test-limit 1000 --model mlp --loss supcon --iterations 400
       --eval-every 100 --checkpoint-every 40 --probe-iterations 200 --supcon-eval-batches 4 --seed 7 --threads 2)
 
 "$dissect" "${args[@]}" --out "$work/whole" --json > "$work/whole.json"
@@ -24,7 +24,7 @@ wait "$pid" 2>/dev/null || true
 
 "$dissect" "${args[@]}" --out "$work/killed" --resume --json > "$work/resumed.json"
 resumed_from=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['resumed_from'])" "$work/resumed.json")
-if [ "$resumed_from" -le 0 ] || [ "$resumed_from" -ge 600 ]; then
+if [ "$resumed_from" -le 0 ] || [ "$resumed_from" -ge 400 ]; then
   echo "FAIL: the kill did not land mid-run (resumed from step $resumed_from)"; exit 1
 fi
 # Every column but the timings (seconds, images_per_second) must agree to the last digit.
@@ -59,9 +59,9 @@ import sys, numpy as np
 d = sys.argv[1]
 z, y = np.load(d + "/train_embeddings.npy"), np.load(d + "/train_labels.npy")
 t, u = np.load(d + "/test_embeddings.npy"), np.load(d + "/test_labels.npy")
-assert z.shape == (12000, 128) and y.shape == (12000,) and t.shape == (2000, 128) and u.shape == (2000,), (z.shape, t.shape)
+assert z.shape == (6000, 128) and y.shape == (6000,) and t.shape == (1000, 128) and u.shape == (1000,), (z.shape, t.shape)
 assert z.dtype == np.float64 and y.dtype == np.int64 and set(np.unique(y)) <= set(range(10))
 assert abs(np.linalg.norm(z, axis=1) - 1).max() < 1e-6
 PY
 fi
-echo "killed, resumed from step $resumed_from of 600; interrupted by SIGINT and resumed: metrics and embeddings identical"
+echo "killed, resumed from step $resumed_from of 400; interrupted by SIGINT and resumed: metrics and embeddings identical"

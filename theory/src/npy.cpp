@@ -12,6 +12,9 @@
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
+#include <utility>
+
+#include "dissect/theory/check.hpp"
 
 namespace dissect::theory {
 namespace {
@@ -136,9 +139,9 @@ struct DType {
   bool swap = false;
 };
 
-DType ParseDescr(const std::string& descr, const fs::path& path) {
+DType ParseDescr(const std::string& descr, const fs::path& path, std::string_view function) {
   const auto unsupported = [&] {
-    Fail("ReadNpy",
+    Fail(function,
          path,
          fmt::format("unsupported dtype '{}' (expected float32/float64, or integers/bool for labels)", descr));
   };
@@ -272,16 +275,26 @@ void WriteArray(const fs::path& path,
   }
 }
 
-}  // namespace
+// An opened .npy file whose preamble and header were checked: the stream stands at the first data byte, and the
+// file holds exactly the data the shape needs. Problems are reported as `function(): path: problem`.
+struct OpenedNpy {
+  std::ifstream in;
+  Header header;
+  DType dtype;
+  std::uint64_t count = 0;        // elements
+  std::uint64_t data_offset = 0;  // bytes before the data
+};
 
-NpyArray ReadNpy(const fs::path& path) {
-  constexpr const char* kFunction = "ReadNpy";
+OpenedNpy OpenNpy(const fs::path& path, std::string_view function) {
+  const std::string_view kFunction = function;
+  OpenedNpy opened;
   std::error_code error;
   if (!fs::exists(path, error)) Fail(kFunction, path, "no such file");
   if (fs::is_directory(path, error)) Fail(kFunction, path, "is a directory, expected a .npy file");
   const std::uintmax_t file_size = fs::file_size(path, error);
   if (error) Fail(kFunction, path, fmt::format("cannot read: {}", error.message()));
-  std::ifstream in(path, std::ios::binary);
+  opened.in.open(path, std::ios::binary);
+  std::ifstream& in = opened.in;
   if (!in) Fail(kFunction, path, "cannot open for reading");
 
   std::array<char, 6> magic{};
@@ -312,7 +325,7 @@ NpyArray ReadNpy(const fs::path& path) {
   if (!in.read(header_text.data(), static_cast<std::streamsize>(header_length))) {
     Fail(kFunction, path, "truncated header");
   }
-  Header header;
+  Header& header = opened.header;
   const std::string problem = HeaderParser(header_text).Parse(&header);
   if (!problem.empty()) Fail(kFunction, path, fmt::format("corrupt header: {}", problem));
   if (header.fortran_order) {
@@ -320,7 +333,7 @@ NpyArray ReadNpy(const fs::path& path) {
          path,
          "Fortran-order arrays are not supported: save a C-order array (np.save(f, np.ascontiguousarray(a)))");
   }
-  const DType dtype = ParseDescr(header.descr, path);
+  opened.dtype = ParseDescr(header.descr, path, kFunction);
 
   std::uint64_t count = 1;
   for (std::int64_t d : header.shape) {
@@ -329,7 +342,7 @@ NpyArray ReadNpy(const fs::path& path) {
     }
     count *= static_cast<std::uint64_t>(d);
   }
-  const std::uint64_t data_bytes = count * dtype.size;
+  const std::uint64_t data_bytes = count * opened.dtype.size;
   const std::uint64_t available = file_size - preamble - header_length;
   if (available < data_bytes) {
     Fail(kFunction,
@@ -341,15 +354,123 @@ NpyArray ReadNpy(const fs::path& path) {
          path,
          fmt::format("corrupt: {} bytes of data after the {} that the shape needs", available - data_bytes, data_bytes));
   }
+  opened.count = count;
+  opened.data_offset = preamble + header_length;
+  return opened;
+}
+
+}  // namespace
+
+NpyArray ReadNpy(const fs::path& path) {
+  OpenedNpy opened = OpenNpy(path, "ReadNpy");
+  const std::uint64_t data_bytes = opened.count * opened.dtype.size;
   std::vector<unsigned char> raw(data_bytes);
-  if (!in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(data_bytes))) {
-    Fail(kFunction, path, "read error in the data");
+  if (!opened.in.read(reinterpret_cast<char*>(raw.data()), static_cast<std::streamsize>(data_bytes))) {
+    Fail("ReadNpy", path, "read error in the data");
   }
   NpyArray array;
-  array.shape = header.shape;
-  array.descr = header.descr;
-  ConvertElements(raw, dtype, &array);
+  array.shape = opened.header.shape;
+  array.descr = opened.header.descr;
+  ConvertElements(raw, opened.dtype, &array);
   return array;
+}
+
+NpyRowReader::NpyRowReader(const fs::path& path) : path_(path) {
+  constexpr const char* kFunction = "NpyRowReader";
+  OpenedNpy opened = OpenNpy(path, kFunction);
+  // The checks of ReadNpyPoints (RealMatrixFrom), made on the header alone.
+  if (opened.dtype.kind != 'f') {
+    Fail(kFunction, path, fmt::format("expected a float32 or float64 array, got dtype '{}'", opened.header.descr));
+  }
+  const std::vector<std::int64_t>& shape = opened.header.shape;
+  if (shape.size() != 2) Fail(kFunction, path, fmt::format("expected a 2-D array, got {} dimensions", shape.size()));
+  if (shape[0] == 0 || shape[1] == 0) {
+    Fail(kFunction, path, fmt::format("expected a non-empty array, got shape ({}, {})", shape[0], shape[1]));
+  }
+  in_ = std::move(opened.in);
+  descr_ = opened.header.descr;
+  num_rows_ = static_cast<Eigen::Index>(shape[0]);
+  num_cols_ = static_cast<Eigen::Index>(shape[1]);
+  element_size_ = opened.dtype.size;
+  big_endian_ = opened.dtype.swap;
+  data_offset_ = opened.data_offset;
+}
+
+void NpyRowReader::ReadRows(Eigen::Index first, Eigen::Index count, Eigen::MatrixXd* points) {
+  constexpr const char* kFunction = "NpyRowReader::ReadRows";
+  if (points == nullptr) ThrowInvalidArgument(kFunction, "expected an output matrix, got null");
+  if (first < 0 || count < 0 || first > num_rows_ || count > num_rows_ - first) {
+    ThrowInvalidArgument(kFunction,
+                         fmt::format("expected rows [first, first + count) within [0, {}), got first = {}, count = {}",
+                                     num_rows_,
+                                     first,
+                                     count));
+  }
+  points->resize(num_cols_, count);
+  if (count == 0) return;
+  const std::uint64_t row_bytes = static_cast<std::uint64_t>(num_cols_) * element_size_;
+  const std::uint64_t num_bytes = row_bytes * static_cast<std::uint64_t>(count);
+  in_.clear();
+  in_.seekg(static_cast<std::streamoff>(data_offset_ + row_bytes * static_cast<std::uint64_t>(first)));
+  const auto fail_read = [&] {
+    Fail(kFunction, path_, fmt::format("read error in rows [{}, {}) (was the file changed?)", first, first + count));
+  };
+  if (!in_) fail_read();
+
+  const std::uint16_t probe = 1;
+  unsigned char probe_bytes[2];
+  std::memcpy(probe_bytes, &probe, 2);
+  const bool host_little_endian = probe_bytes[0] == 1;
+  double* out = points->data();
+  if (element_size_ == 8 && !big_endian_ && host_little_endian) {
+    // The file's bytes are the doubles: read them in place.
+    if (!in_.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(num_bytes))) fail_read();
+  } else {
+    buffer_.resize(num_bytes);
+    if (!in_.read(reinterpret_cast<char*>(buffer_.data()), static_cast<std::streamsize>(num_bytes))) fail_read();
+    const std::size_t values = static_cast<std::size_t>(num_bytes / element_size_);
+    if (element_size_ == 4 && !big_endian_ && host_little_endian) {
+      const float* in = reinterpret_cast<const float*>(buffer_.data());
+      for (std::size_t i = 0; i < values; ++i) out[i] = in[i];
+    } else {
+      for (std::size_t i = 0; i < values; ++i) {
+        const std::uint64_t bits = LoadUnsigned(buffer_.data() + i * element_size_, element_size_, big_endian_);
+        if (element_size_ == 8) {
+          std::memcpy(out + i, &bits, sizeof(double));
+        } else {
+          const auto bits32 = static_cast<std::uint32_t>(bits);
+          float value;
+          std::memcpy(&value, &bits32, sizeof value);
+          out[i] = value;
+        }
+      }
+    }
+  }
+  if (!points->allFinite()) {
+    for (Eigen::Index row = 0; row < count; ++row) {
+      for (Eigen::Index col = 0; col < num_cols_; ++col) {
+        const double value = (*points)(col, row);
+        if (!std::isfinite(value)) {
+          Fail(kFunction, path_, fmt::format("non-finite value {} at row {}, column {}", value, first + row, col));
+        }
+      }
+    }
+  }
+}
+
+Eigen::MatrixXd NpyRowReader::ReadRows(Eigen::Index first, Eigen::Index count) {
+  Eigen::MatrixXd points;
+  ReadRows(first, count, &points);
+  return points;
+}
+
+Eigen::VectorXd NpyRowReader::ReadRow(Eigen::Index row) {
+  if (row < 0 || row >= num_rows_) {
+    ThrowInvalidArgument("NpyRowReader::ReadRow", fmt::format("expected a row in [0, {}), got {}", num_rows_, row));
+  }
+  Eigen::MatrixXd point;
+  ReadRows(row, 1, &point);
+  return point.col(0);
 }
 
 Eigen::MatrixXd ReadNpyPoints(const fs::path& path) {

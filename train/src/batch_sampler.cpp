@@ -23,8 +23,8 @@ BatchSampling ParseBatchSampling(std::string_view name) {
 
 BatchSampler::BatchSampler(std::int64_t num_items, std::int64_t batch_size, BatchSampling sampling, std::uint64_t seed)
     : num_items_(num_items), batch_size_(batch_size), sampling_(sampling), generator_(seed) {
-  theory::RequireAtLeast("BatchSampler()", "num_items", num_items, 1);
-  theory::RequireAtLeast("BatchSampler()", "batch_size", batch_size, 1);
+  theory::RequireAtLeast("BatchSampler", "num_items", num_items, 1);
+  theory::RequireAtLeast("BatchSampler", "batch_size", batch_size, 1);
   if (sampling_ == BatchSampling::kShuffledEpochs) Reshuffle();
 }
 

@@ -111,17 +111,17 @@ Architecture ParseArchitecture(std::string_view name) {
 std::int64_t DefaultDim(Architecture architecture) { return architecture == Architecture::kResNet18 ? 512 : 128; }
 
 void EncoderOptions::Validate() const {
-  const char* where = "EncoderOptions::Validate()";
+  const char* where = "EncoderOptions::Validate";
   theory::RequireAtLeast(where, "channels", channels, 1);
   theory::RequireAtLeast(where, "height", height, 1);
   theory::RequireAtLeast(where, "width", width, 1);
   theory::RequireAtLeast(where, "dim", dim, 1);
   theory::RequireAtLeast(where, "hidden", hidden, 1);
   if (architecture == Architecture::kResNet18 && dim != 512) {
-    throw std::invalid_argument(fmt::format("{}: expected dim = 512 for resnet18, got {}", where, dim));
+    throw std::invalid_argument(fmt::format("{}(): expected dim = 512 for resnet18, got {}", where, dim));
   }
   if (architecture == Architecture::kCnn && (height < 4 || width < 4)) {
-    throw std::invalid_argument(fmt::format("{}: expected images of at least 4 x 4 for cnn, got {} x {}", where, height, width));
+    throw std::invalid_argument(fmt::format("{}(): expected images of at least 4 x 4 for cnn, got {} x {}", where, height, width));
   }
 }
 

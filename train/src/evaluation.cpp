@@ -124,7 +124,7 @@ EvaluationRecord EvaluationRecord::FromColumns(const std::vector<std::pair<std::
 }
 
 torch::Tensor Embed(Encoder& encoder, LossHead& head, const DataPipeline& data, std::int64_t chunk) {
-  theory::RequireAtLeast("Embed()", "chunk", chunk, 1);
+  theory::RequireAtLeast("Embed", "chunk", chunk, 1);
   torch::NoGradGuard no_grad;
   const bool was_training = encoder->is_training();
   encoder->eval();
@@ -138,12 +138,12 @@ torch::Tensor Embed(Encoder& encoder, LossHead& head, const DataPipeline& data, 
 }
 
 void LinearProbeOptions::Validate() const {
-  const char* where = "LinearProbeOptions::Validate()";
+  const char* where = "LinearProbeOptions::Validate";
   theory::RequireAtLeast(where, "iterations", iterations, 0);
   theory::RequireAtLeast(where, "batch_size", batch_size, 1);
   theory::RequirePositive(where, "learning_rate", learning_rate);
   if (!(weight_decay >= 0.0) || !std::isfinite(weight_decay)) {
-    throw std::invalid_argument(fmt::format("{}: expected weight_decay >= 0, got {}", where, weight_decay));
+    throw std::invalid_argument(fmt::format("{}(): expected weight_decay >= 0, got {}", where, weight_decay));
   }
 }
 

@@ -12,16 +12,16 @@ namespace {
 
 void RequireBatch(const char* where, const torch::Tensor& representations, const torch::Tensor& labels) {
   if (!representations.defined() || representations.dim() != 2 || representations.size(0) < 1) {
-    throw std::invalid_argument(fmt::format("{}: expected representations of shape B x h with B >= 1", where));
+    throw std::invalid_argument(fmt::format("{}(): expected representations of shape B x h with B >= 1", where));
   }
   if (!labels.defined() || labels.dim() != 1 || labels.size(0) != representations.size(0)) {
-    throw std::invalid_argument(fmt::format("{}: expected {} labels, got {}",
+    throw std::invalid_argument(fmt::format("{}(): expected {} labels, got {}",
                                             where,
                                             representations.size(0),
                                             labels.defined() ? labels.numel() : 0));
   }
   if (labels.scalar_type() != torch::kLong) {
-    throw std::invalid_argument(fmt::format("{}: expected int64 labels", where));
+    throw std::invalid_argument(fmt::format("{}(): expected int64 labels", where));
   }
 }
 
@@ -59,7 +59,7 @@ torch::Tensor SupConLoss(const torch::Tensor& representations,
                          const torch::Tensor& labels,
                          theory::Temperature temperature,
                          theory::SupConReduction reduction) {
-  const char* where = "SupConLoss()";
+  const char* where = "SupConLoss";
   RequireBatch(where, representations, labels);
   const std::int64_t batch = representations.size(0);
   const auto options = representations.options();
@@ -85,17 +85,17 @@ torch::Tensor SupConLoss(const torch::Tensor& representations,
 torch::Tensor CrossEntropyLoss(const torch::Tensor& representations,
                                const torch::Tensor& labels,
                                const torch::Tensor& weights) {
-  const char* where = "CrossEntropyLoss()";
+  const char* where = "CrossEntropyLoss";
   RequireBatch(where, representations, labels);
   if (!weights.defined() || weights.dim() != 2 || weights.size(1) != representations.size(1) || weights.size(0) < 2) {
     throw std::invalid_argument(
-        fmt::format("{}: expected weights of shape K x {} with K >= 2", where, representations.size(1)));
+        fmt::format("{}(): expected weights of shape K x {} with K >= 2", where, representations.size(1)));
   }
   return torch::nn::functional::cross_entropy(torch::matmul(representations, weights.t()), labels);
 }
 
 void LossOptions::Validate() const {
-  const char* where = "LossOptions::Validate()";
+  const char* where = "LossOptions::Validate";
   theory::RequireAtLeast(where, "num_classes", num_classes, 2);
   theory::RequireAtLeast(where, "dim", dim, 1);
   if (kind == LossKind::kSupCon) theory::RequirePositive(where, "temperature", temperature);

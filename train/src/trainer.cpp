@@ -218,15 +218,15 @@ double LearningRate(Schedule schedule, double base_rate, std::int64_t iteration,
 }
 
 void TrainOptions::Validate() const {
-  const char* where = "TrainOptions::Validate()";
+  const char* where = "TrainOptions::Validate";
   theory::RequireAtLeast(where, "iterations", iterations, 1);
   theory::RequireAtLeast(where, "batch_size", batch_size, 1);
   theory::RequirePositive(where, "learning_rate", learning_rate);
   if (!(momentum >= 0.0 && momentum < 1.0)) {
-    throw std::invalid_argument(fmt::format("{}: expected momentum in [0, 1), got {}", where, momentum));
+    throw std::invalid_argument(fmt::format("{}(): expected momentum in [0, 1), got {}", where, momentum));
   }
   if (!(weight_decay >= 0.0) || !std::isfinite(weight_decay)) {
-    throw std::invalid_argument(fmt::format("{}: expected weight_decay >= 0, got {}", where, weight_decay));
+    throw std::invalid_argument(fmt::format("{}(): expected weight_decay >= 0, got {}", where, weight_decay));
   }
   theory::RequireAtLeast(where, "eval_every", eval_every, 0);
   theory::RequireAtLeast(where, "checkpoint_every", checkpoint_every, 0);
@@ -234,7 +234,7 @@ void TrainOptions::Validate() const {
   theory::RequireAtLeast(where, "threads", threads, 0);
   if (loss.kind == LossKind::kSupCon) theory::RequireAtLeast(where, "batch_size (supcon)", batch_size, 2);
   if (resume && checkpoint_path.empty()) {
-    throw std::invalid_argument(fmt::format("{}: resume needs a checkpoint path", where));
+    throw std::invalid_argument(fmt::format("{}(): resume needs a checkpoint path", where));
   }
   probe.Validate();
   encoder.Validate();
@@ -315,6 +315,7 @@ TrainResult Train(const TrainOptions& options_in,
   evaluation.supcon_batches = options.supcon_eval_batches;
   evaluation.probe = options.probe;
 
+  // Returns true when the caller asks to stop.
   const auto evaluate = [&](double learning_rate, double images_per_second) {
     Embeddings embeddings;
     embeddings.train = Embed(encoder, head, train_data);
@@ -335,7 +336,7 @@ TrainResult Train(const TrainOptions& options_in,
     state.loss_count = 0;
     state.history.push_back(record);
     result.embeddings = std::move(embeddings);
-    if (callbacks.on_evaluation) callbacks.on_evaluation(state.history);
+    return callbacks.on_evaluation && callbacks.on_evaluation(state.history);
   };
 
   encoder->train();
@@ -381,12 +382,19 @@ TrainResult Train(const TrainOptions& options_in,
     progress.images_per_second = steps_done * options.batch_size / process_seconds;
     progress.seconds_left = (options.iterations - state.iteration) * process_seconds / steps_done;
     const bool last = state.iteration == options.iterations;
+    bool stop = false;
     if ((options.eval_every > 0 && state.iteration % options.eval_every == 0) || last) {
-      evaluate(learning_rate, images_since_evaluation / seconds_since_evaluation);
+      stop = evaluate(learning_rate, images_since_evaluation / seconds_since_evaluation);
       images_since_evaluation = 0;
       seconds_since_evaluation = 0.0;
     }
-    if ((options.checkpoint_every > 0 && state.iteration % options.checkpoint_every == 0) || last) checkpoint();
+    if ((options.checkpoint_every > 0 && state.iteration % options.checkpoint_every == 0) || last || stop) checkpoint();
+    if (stop && !last) {
+      result.status = "stopped";
+      result.message = fmt::format("stopped by the caller after the evaluation at step {} of {}", state.iteration,
+                                   options.iterations);
+      break;
+    }
     if (callbacks.on_step && callbacks.on_step(progress) && !last) {
       checkpoint();
       result.status = "cancelled";

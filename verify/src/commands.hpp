@@ -21,5 +21,9 @@ std::vector<Command> RegisterLossCommand(CLI::App& app);
 std::vector<Command> RegisterMinimizeCommand(CLI::App& app);
 // `dissect train`.
 std::vector<Command> RegisterTrainCommand(CLI::App& app);
+// `dissect geometry`.
+std::vector<Command> RegisterGeometryCommand(CLI::App& app);
+// `dissect noise`.
+std::vector<Command> RegisterNoiseCommand(CLI::App& app);
 
 }  // namespace dissect::cli

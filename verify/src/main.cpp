@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   for (auto&& registered : {dissect::cli::RegisterBoundCommand(app),
                            dissect::cli::RegisterLossCommand(app),
                            dissect::cli::RegisterMinimizeCommand(app),
-                           dissect::cli::RegisterTrainCommand(app)}) {
+                           dissect::cli::RegisterTrainCommand(app),
+                           dissect::cli::RegisterGeometryCommand(app),
+                           dissect::cli::RegisterNoiseCommand(app)}) {
     commands.insert(commands.end(), registered.begin(), registered.end());
   }
 
@@ -38,7 +40,7 @@ int main(int argc, char** argv) {
     return false;
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
-    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss, minimize, train)\nRun with --help for usage.\n";
+    std::cerr << "error: unknown command '" << argv[1] << "' (expected one of: bound, loss, minimize, train, geometry, noise)\nRun with --help for usage.\n";
     return 2;
   }
   try {

@@ -5,6 +5,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,46 @@ Eigen::MatrixXd ReadNpyMatrix(const std::filesystem::path& path);
 
 // Reads labels: an integer array of shape (N,), every value in [0, 2^31). Rejects floats, other ranks, negatives.
 Eigen::VectorXi ReadNpyLabels(const std::filesystem::path& path);
+
+// Reads the rows of a float32/float64 (N, h) embeddings file a block at a time, so that files larger than memory can
+// be processed in chunks: the header is parsed and the file size checked once, on construction, with the checks and
+// messages of ReadNpyPoints (dtype, rank, N or h of 0, truncation, trailing data), naming "NpyRowReader" and the
+// path. Rows come back as columns: rows [first, first + count) are the h x count matrix of those points, exactly as
+// the same columns of ReadNpyPoints. Each read validates its values: NaN or inf throws std::runtime_error naming the
+// path and the row (of the whole file) and column, as ReadNpyPoints does. Not thread-safe (one file position).
+class NpyRowReader {
+ public:
+  // Opens `path`; throws std::runtime_error naming the path and the problem.
+  explicit NpyRowReader(const std::filesystem::path& path);
+
+  // N: the number of rows (points).
+  Eigen::Index num_rows() const { return num_rows_; }
+  // h: the number of columns (dimension of a point).
+  Eigen::Index num_cols() const { return num_cols_; }
+  // numpy's dtype descr, e.g. "<f4".
+  const std::string& descr() const { return descr_; }
+  const std::filesystem::path& path() const { return path_; }
+
+  // Reads rows [first, first + count) into `points`, resized to h x count (its storage is reused when the size
+  // fits). Throws std::invalid_argument for a range outside [0, N) or a null `points`, std::runtime_error for a read
+  // error or a non-finite value.
+  void ReadRows(Eigen::Index first, Eigen::Index count, Eigen::MatrixXd* points);
+  // The same, returning a new h x count matrix.
+  Eigen::MatrixXd ReadRows(Eigen::Index first, Eigen::Index count);
+  // Row `row` (random access): the point as an h-vector. Same errors.
+  Eigen::VectorXd ReadRow(Eigen::Index row);
+
+ private:
+  std::filesystem::path path_;
+  std::ifstream in_;
+  std::string descr_;
+  Eigen::Index num_rows_ = 0;
+  Eigen::Index num_cols_ = 0;
+  int element_size_ = 0;           // bytes per value: 4 or 8
+  bool big_endian_ = false;        // a '>' dtype
+  std::uint64_t data_offset_ = 0;  // bytes before the first value
+  std::vector<unsigned char> buffer_;
+};
 
 // Writes a rows x cols matrix as a C-order float64 array of shape (rows, cols). Written to a temporary name in the
 // same folder and renamed into place, so a failure leaves no half file. Throws std::runtime_error naming the path.

@@ -85,12 +85,15 @@ struct TrainProgress {
 struct TrainCallbacks {
   // After every step; returning true stops the run as "cancelled" (a checkpoint is written first).
   std::function<bool(const TrainProgress&)> on_step;
-  // After every evaluation, with the whole history so far (resumed runs include the records before the resumption).
-  std::function<void(const std::vector<EvaluationRecord>&)> on_evaluation;
+  // After every evaluation, with the whole history so far (resumed runs include the records before the resumption);
+  // returning true stops the run as "stopped" (e.g. the noise experiment once the labels are fitted; a checkpoint is
+  // written first).
+  std::function<bool(const std::vector<EvaluationRecord>&)> on_evaluation;
 };
 
 struct TrainResult {
-  std::string status = "not run";  // "completed", "diverged" (a non-finite loss), "cancelled"
+  // "completed", "diverged" (a non-finite loss), "cancelled" (on_step), "stopped" (on_evaluation)
+  std::string status = "not run";
   std::string message;             // what happened, in words
   std::int64_t iterations_done = 0;
   std::int64_t resumed_from = 0;  // step of the checkpoint the run continued from (0: fresh)

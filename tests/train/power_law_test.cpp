@@ -1,0 +1,48 @@
+// The power-law fit of the noise experiment: exact on exact data, the verdicts, the bootstrap interval.
+
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "dissect/train/power_law.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using dissect::test::MessageContains;
+namespace train = dissect::train;
+
+}  // namespace
+
+TEST_CASE("FitPowerLaw: exact power laws are recovered, with the verdict of their exponent") {
+  const std::vector<double> x = {100, 200, 300, 500, 800, 1000};
+  for (const double e : {0.5, 1.0, 2.0}) {
+    std::vector<double> y;
+    for (const double v : x) y.push_back(3.0 * std::pow(v, e));
+    const train::PowerLawFit fit = train::FitPowerLaw(x, y, 500, 0.95, 1);
+    CHECK(fit.exponent == Approx(e).epsilon(1e-12));
+    CHECK(fit.prefactor == Approx(3.0).epsilon(1e-9));
+    CHECK(fit.exponent_low == Approx(e).epsilon(1e-9));
+    CHECK(fit.exponent_high == Approx(e).epsilon(1e-9));
+    CHECK(fit.verdict == (e > 1.0 ? "superlinear" : e < 1.0 ? "sublinear" : "linear"));
+  }
+}
+
+TEST_CASE("FitPowerLaw: noise widens the interval; points with x or y <= 0 are skipped") {
+  const std::vector<double> x = {0, 100, 200, 300, 500, 800, 1000};
+  const std::vector<double> y = {50, 105, 190, 320, 480, 830, 990};  // about linear
+  const train::PowerLawFit fit = train::FitPowerLaw(x, y, 2000, 0.95, 3);
+  CHECK(fit.num_points == 6);
+  CHECK(fit.exponent_low < fit.exponent);
+  CHECK(fit.exponent < fit.exponent_high);
+  CHECK(fit.exponent_low < 1.0);
+  CHECK(fit.exponent_high > 1.0);
+  CHECK(fit.verdict == "linear");
+  CHECK(train::FitPowerLaw(x, y, 2000, 0.95, 3).exponent_low == fit.exponent_low);  // seeded
+}
+
+TEST_CASE("FitPowerLaw: too few points give insufficient data; bad arguments are refused") {
+  CHECK(train::FitPowerLaw({1, 2}, {1, 4}).verdict == "insufficient data");
+  CHECK(train::FitPowerLaw({5, 5, 5}, {1, 2, 3}).verdict == "insufficient data");
+  REQUIRE_THROWS_MATCHES(train::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));
+  REQUIRE_THROWS_MATCHES(train::FitPowerLaw({1}, {1}, 10, 1.0), std::invalid_argument, MessageContains("confidence"));
+}

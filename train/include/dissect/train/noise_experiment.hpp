@@ -1,0 +1,89 @@
+#pragma once
+// Paper: label noise (THEORY.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and SC
+// with the same budget and settings, and record "iterations to fit", the first evaluated step at which training
+// accuracy on the noisy labels reaches 100%. The claim: it grows superlinearly in the number of flipped labels for
+// SC and roughly linearly for CE; a power law per loss with a bootstrap interval for its exponent decides.
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dissect/train/power_law.hpp"
+#include "dissect/train/trainer.hpp"
+
+namespace dissect::train {
+
+enum class FitCriterion {
+  kAuto,        // "auto": the class-mean classifier for supcon, the network's classifier for the CE variants
+  kClassMean,   // "class-mean": argmax_k <mu_k, z>
+  kClassifier,  // "classifier": the network's own classifier (CE variants only)
+  kProbe,       // "probe": the retrained linear probe (needs probe iterations > 0)
+};
+
+std::string ToString(FitCriterion criterion);
+// Throws std::invalid_argument listing the accepted names.
+FitCriterion ParseFitCriterion(std::string_view name);
+// The criterion a run of `loss` uses: kAuto resolved. Throws std::invalid_argument for kClassifier with supcon.
+FitCriterion ResolveFitCriterion(FitCriterion criterion, LossKind loss);
+
+struct NoiseOptions {
+  // Settings shared by every run (loss.kind is replaced per run; eval_every is the fit-detection cadence, >= 1).
+  TrainOptions train;
+  // Fractions p of flipped training labels, each in [0, 1].
+  std::vector<double> fractions = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
+  // Losses compared.
+  std::vector<LossKind> losses = {LossKind::kCrossEntropy, LossKind::kSupCon};
+  // Which training accuracy decides "fitted".
+  FitCriterion criterion = FitCriterion::kAuto;
+  // End a run at its fit (the budget is then an upper limit, not a fixed length).
+  bool stop_at_fit = true;
+  // Seed of the flips (the runs use train.seed).
+  std::uint64_t noise_seed = 0;
+  // Bootstrap resamples of the power-law fit and the confidence of its interval.
+  int bootstrap = 2000;
+  double confidence = 0.95;
+
+  // Throws std::invalid_argument naming the first bad field.
+  void Validate() const;
+};
+
+struct NoiseRun {
+  static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+  LossKind loss = LossKind::kCrossEntropy;
+  double fraction = kNaN;        // p
+  std::int64_t num_flipped = 0;  // floor(p N)
+  std::string criterion;         // the deciding accuracy, e.g. "class-mean"
+  double iterations_to_fit = kNaN;  // first evaluated step with 100% training accuracy by `criterion`; NaN: not reached
+  std::int64_t budget = 0;          // the iteration budget T
+  // First evaluated step at which each accuracy reached 100% (NaN: not within the run).
+  double fit_class_mean = kNaN;
+  double fit_classifier = kNaN;
+  double fit_probe = kNaN;
+  std::string status;     // of the training run: "stopped" (at the fit), "completed", "diverged", "cancelled"
+  std::vector<EvaluationRecord> history;
+  double seconds = kNaN;  // wall time of the run, evaluations included
+};
+
+struct NoiseResult {
+  std::vector<NoiseRun> runs;       // in the order fraction-major, loss-minor
+  std::vector<PowerLawFit> fits;    // one per loss (options.losses order): iterations_to_fit against num_flipped
+  bool cancelled = false;           // a run was cancelled (on_step); later runs were not started
+};
+
+struct NoiseCallbacks {
+  // Before each run: (index, total, loss, fraction).
+  std::function<void(int, int, LossKind, double)> on_run_start;
+  // After each run.
+  std::function<void(const NoiseRun&)> on_run_done;
+  // Forwarded to each run's training (progress and cancellation).
+  std::function<bool(const TrainProgress&)> on_step;
+};
+
+// Runs every (fraction, loss) pair on data (labels flipped per fraction, the same flips for every loss) and fits
+// the power laws. Throws as Train() does for bad options or data.
+NoiseResult RunNoiseExperiment(const NoiseOptions& options, const DataSplit& data, const NoiseCallbacks& callbacks = {});
+
+}  // namespace dissect::train

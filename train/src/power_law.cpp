@@ -1,0 +1,95 @@
+#include "dissect/train/power_law.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+#include <utility>
+
+namespace dissect::train {
+namespace {
+
+// Least-squares line log y = log a + e log x; returns (e, log a), or NaN when all x are equal.
+std::pair<double, double> FitLine(const std::vector<double>& u, const std::vector<double>& v) {
+  // Equal x values leave the slope undefined; rounding in the mean would otherwise make it a huge finite number.
+  if (u.empty() || std::all_of(u.begin(), u.end(), [&](double w) { return w == u.front(); })) {
+    return {PowerLawFit::kNaN, PowerLawFit::kNaN};
+  }
+  const double n = static_cast<double>(u.size());
+  double mean_u = 0.0, mean_v = 0.0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    mean_u += u[i] / n;
+    mean_v += v[i] / n;
+  }
+  double suu = 0.0, suv = 0.0;
+  for (std::size_t i = 0; i < u.size(); ++i) {
+    suu += (u[i] - mean_u) * (u[i] - mean_u);
+    suv += (u[i] - mean_u) * (v[i] - mean_v);
+  }
+  if (!(suu > 0.0)) return {PowerLawFit::kNaN, PowerLawFit::kNaN};
+  const double slope = suv / suu;
+  return {slope, mean_v - slope * mean_u};
+}
+
+}  // namespace
+
+PowerLawFit FitPowerLaw(const std::vector<double>& x,
+                        const std::vector<double>& y,
+                        int bootstrap,
+                        double confidence,
+                        std::uint64_t seed) {
+  if (x.size() != y.size()) {
+    throw std::invalid_argument(fmt::format("FitPowerLaw(): {} x values but {} y values", x.size(), y.size()));
+  }
+  if (!(confidence > 0.0 && confidence < 1.0)) {
+    throw std::invalid_argument(fmt::format("FitPowerLaw(): expected confidence in (0, 1), got {}", confidence));
+  }
+  if (bootstrap < 1) throw std::invalid_argument(fmt::format("FitPowerLaw(): expected bootstrap >= 1, got {}", bootstrap));
+  std::vector<double> u, v;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (x[i] > 0.0 && y[i] > 0.0 && std::isfinite(x[i]) && std::isfinite(y[i])) {
+      u.push_back(std::log(x[i]));
+      v.push_back(std::log(y[i]));
+    }
+  }
+  PowerLawFit fit;
+  fit.num_points = static_cast<int>(u.size());
+  fit.confidence = confidence;
+  const auto [exponent, log_prefactor] = FitLine(u, v);
+  if (u.size() < 3 || std::isnan(exponent)) {
+    fit.verdict = "insufficient data";
+    fit.exponent = exponent;
+    fit.prefactor = std::exp(log_prefactor);
+    return fit;
+  }
+  fit.exponent = exponent;
+  fit.prefactor = std::exp(log_prefactor);
+  std::mt19937_64 generator(seed);
+  std::vector<double> exponents;
+  std::vector<double> bu(u.size()), bv(v.size());
+  for (int b = 0; b < bootstrap; ++b) {
+    for (std::size_t i = 0; i < u.size(); ++i) {
+      const auto j = static_cast<std::size_t>(generator() % u.size());
+      bu[i] = u[j];
+      bv[i] = v[j];
+    }
+    const double e = FitLine(bu, bv).first;
+    if (!std::isnan(e)) exponents.push_back(e);
+  }
+  fit.bootstrap_samples = static_cast<int>(exponents.size());
+  std::sort(exponents.begin(), exponents.end());
+  const auto quantile = [&](double q) {
+    const double position = q * static_cast<double>(exponents.size() - 1);
+    const auto low = static_cast<std::size_t>(std::floor(position));
+    const auto high = std::min(low + 1, exponents.size() - 1);
+    return exponents[low] + (position - static_cast<double>(low)) * (exponents[high] - exponents[low]);
+  };
+  fit.exponent_low = quantile((1.0 - confidence) / 2.0);
+  fit.exponent_high = quantile((1.0 + confidence) / 2.0);
+  fit.verdict = fit.exponent_low > 1.0 ? "superlinear" : (fit.exponent_high < 1.0 ? "sublinear" : "linear");
+  return fit;
+}
+
+}  // namespace dissect::train

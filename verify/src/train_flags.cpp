@@ -1,0 +1,171 @@
+#include "train_flags.hpp"
+
+#include "output_files.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <csignal>
+#include <utility>
+
+namespace dissect::cli {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+
+extern "C" void RequestStop(int signal) { g_stop_signal = signal; }
+
+// The first `limit` images of a set (all when limit is 0 or larger than the set).
+train::ImageSet TakeFirst(train::ImageSet set, std::int64_t limit) {
+  if (limit <= 0 || limit >= set.num_images) return set;
+  set.num_images = limit;
+  set.pixels.resize(static_cast<std::size_t>(limit * set.ImageSize()));
+  set.labels.resize(static_cast<std::size_t>(limit));
+  set.name += fmt::format("[:{}]", limit);
+  return set;
+}
+
+}  // namespace
+
+std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags* flags, bool with_loss) {
+  command->add_option("--data", flags->data, "fashion-mnist, mnist, cifar10 or cifar100")
+      ->check(CLI::IsMember(train::DatasetNames()))
+      ->capture_default_str();
+  command->add_option("--data-dir", flags->data_dir, "Folder of the data files (default for fashion-mnist: Debian's package)");
+  command->add_option("--train-limit", flags->train_limit, "Use the first N training images (0: all)")->capture_default_str();
+  command->add_option("--test-limit", flags->test_limit, "Use the first N test images (0: all)")->capture_default_str();
+  command->add_option("--model", flags->model, "mlp, cnn or resnet18")->check(CLI::IsMember({"mlp", "cnn", "resnet18"}))->capture_default_str();
+  command->add_option("--dim", flags->dim, "Representation dimension h (default 128; resnet18: 512)");
+  command->add_option("--hidden", flags->hidden, "Hidden width of the MLP")->capture_default_str();
+  command->add_flag("--final-linear", flags->final_linear, "Append a linear layer h -> h (features may be negative)");
+  if (with_loss) {
+    command->add_option("--loss", flags->loss, "ce, ce-fix, ce-sphere or supcon")
+        ->check(CLI::IsMember({"ce", "ce-fix", "ce-sphere", "supcon"}))
+        ->capture_default_str();
+  }
+  command->add_option("--temperature", flags->temperature, "SC temperature tau (features on the unit sphere)")->capture_default_str();
+  command->add_option("--iterations", flags->iterations, "SGD steps T")->capture_default_str();
+  command->add_option("--batch-size", flags->batch_size, "Batch size b")->capture_default_str();
+  command->add_option("--lr", flags->learning_rate, "Base learning rate lr0")->capture_default_str();
+  command->add_option("--momentum", flags->momentum, "SGD momentum")->capture_default_str();
+  command->add_option("--weight-decay", flags->weight_decay, "SGD weight decay")->capture_default_str();
+  command->add_option("--schedule", flags->schedule, "poly5, cosine or constant")
+      ->check(CLI::IsMember({"poly5", "cosine", "constant"}))
+      ->capture_default_str();
+  command->add_option("--sampling", flags->sampling, "iid (with replacement, the paper) or epochs (shuffled)")
+      ->check(CLI::IsMember({"iid", "epochs"}))
+      ->capture_default_str();
+  command->add_option("--augment", flags->augment, "none or crop+flip")->check(CLI::IsMember({"none", "crop+flip"}))->capture_default_str();
+  command->add_option("--seed", flags->seed, "Seed of initialization, batches, augmentation, probe")->capture_default_str();
+  command->add_option("--eval-every", flags->eval_every, "Evaluate every N steps (0: only at the end)")->capture_default_str();
+  command->add_option("--probe-iterations", flags->probe_iterations, "Batches of the retrained linear probe (0: off)")->capture_default_str();
+  command->add_option("--supcon-eval-batches", flags->supcon_eval_batches, "i.i.d. batches of the SC loss estimate")->capture_default_str();
+  command->add_option("--device", flags->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  command->add_option("--threads", flags->threads, "CPU threads (0: all cores)")->capture_default_str();
+  std::map<std::string, CLI::Option*> options;
+  for (CLI::Option* option : command->get_options()) {
+    for (const std::string& name : option->get_lnames()) options["--" + name] = option;
+  }
+  return options;
+}
+
+train::TrainOptions BuildTrainOptions(const TrainFlags& f) {
+  train::TrainOptions o;
+  o.encoder.architecture = train::ParseArchitecture(f.model);
+  o.encoder.dim = f.dim > 0 ? f.dim : train::DefaultDim(o.encoder.architecture);
+  o.encoder.hidden = f.hidden;
+  o.encoder.final_linear = f.final_linear;
+  o.loss.kind = train::ParseLossKind(f.loss);
+  o.loss.temperature = f.temperature;
+  o.iterations = f.iterations;
+  o.batch_size = f.batch_size;
+  o.learning_rate = f.learning_rate;
+  o.momentum = f.momentum;
+  o.weight_decay = f.weight_decay;
+  o.schedule = train::ParseSchedule(f.schedule);
+  o.sampling = train::ParseBatchSampling(f.sampling);
+  o.augmentation = train::ParseAugmentation(f.augment);
+  o.seed = f.seed;
+  o.eval_every = f.eval_every;
+  o.probe.iterations = f.probe_iterations;
+  o.supcon_eval_batches = f.supcon_eval_batches;
+  o.device = f.device;
+  o.threads = f.threads;
+  return o;
+}
+
+train::DataSplit LoadTrainingData(const TrainFlags& f) {
+  train::DataSplit data = train::LoadDataset(f.data, f.data_dir);
+  data.train = TakeFirst(std::move(data.train), f.train_limit);
+  data.test = TakeFirst(std::move(data.test), f.test_limit);
+  return data;
+}
+
+nlohmann::ordered_json TrainRunJson(const TrainFlags& f, const train::TrainOptions& o, const train::DataSplit& data) {
+  return {{"data", f.data},
+          {"train_images", data.train.num_images},
+          {"test_images", data.test.num_images},
+          {"num_classes", data.train.num_classes},
+          {"encoder", [&] {
+             train::EncoderOptions e = o.encoder;
+             e.channels = data.train.channels;
+             e.height = data.train.height;
+             e.width = data.train.width;
+             return e.Describe();
+           }()},
+          {"loss", f.loss},
+          {"temperature", o.loss.kind == train::LossKind::kSupCon ? nlohmann::ordered_json(f.temperature) : nullptr},
+          {"iterations", o.iterations},
+          {"batch_size", o.batch_size},
+          {"learning_rate", o.learning_rate},
+          {"momentum", o.momentum},
+          {"weight_decay", o.weight_decay},
+          {"schedule", f.schedule},
+          {"sampling", f.sampling},
+          {"augmentation", f.augment},
+          {"seed", o.seed},
+          {"probe_iterations", o.probe.iterations}};
+}
+
+nlohmann::ordered_json EvaluationRecordJson(const train::EvaluationRecord& record) {
+  nlohmann::ordered_json row = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : record.Columns()) {
+    row[name] = std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);
+  }
+  return row;
+}
+
+void WriteMetrics(const std::filesystem::path& dir,
+                  const nlohmann::ordered_json& run,
+                  const std::vector<train::EvaluationRecord>& history,
+                  const std::string& status,
+                  const std::string& basename) {
+  std::vector<std::string> header;
+  for (const auto& [name, value] : train::EvaluationRecord().Columns()) header.push_back(name);
+  std::vector<std::vector<double>> rows;
+  nlohmann::ordered_json records = nlohmann::ordered_json::array();
+  for (const auto& record : history) {
+    std::vector<double> row;
+    for (const auto& [name, value] : record.Columns()) row.push_back(value);
+    rows.push_back(row);
+    records.push_back(EvaluationRecordJson(record));
+  }
+  WriteTextFileAtomic(dir / (basename + ".csv"), CsvTable(header, rows));
+  nlohmann::ordered_json json = {{"status", status}, {"run", run}, {"history", records}};
+  WriteTextFileAtomic(dir / (basename + ".json"), json.dump(1) + "\n");
+}
+
+StopOnSignal::StopOnSignal() {
+  g_stop_signal = 0;
+  previous_int_ = std::signal(SIGINT, RequestStop);
+  previous_term_ = std::signal(SIGTERM, RequestStop);
+}
+
+StopOnSignal::~StopOnSignal() {
+  std::signal(SIGINT, previous_int_);
+  std::signal(SIGTERM, previous_term_);
+}
+
+int StopOnSignal::Requested() { return g_stop_signal.load(); }
+
+}  // namespace dissect::cli
