@@ -44,10 +44,10 @@ void ApplyProfile(NoiseFlags* f, const std::map<std::string, CLI::Option*>& give
   };
   if (f->profile == "cpu") {
     set("--data", &f->data, std::string("fashion-mnist"));
-    set("--train-limit", &f->train_limit, std::int64_t{1000});
+    set("--train-limit", &f->train_limit, std::int64_t{2000});
     set("--test-limit", &f->test_limit, std::int64_t{2000});
     set("--model", &f->model, std::string("mlp"));
-    set("--iterations", &f->iterations, std::int64_t{4000});
+    set("--iterations", &f->iterations, std::int64_t{20000});
     set("--eval-every", &f->eval_every, std::int64_t{50});
     set("--probe-iterations", &f->probe_iterations, std::int64_t{0});
     set("--supcon-eval-batches", &f->supcon_eval_batches, std::int64_t{4});
@@ -80,15 +80,17 @@ void WriteOutputs(const fs::path& dir,
                   const train::NoiseOptions& options,
                   const train::NoiseResult& result,
                   const nlohmann::ordered_json& run_json) {
-  std::vector<std::vector<double>> rows;
+  // CSV by hand: the loss column is text, CsvTable writes doubles only.
+  std::string csv =
+      "loss,fraction,num_flipped,criterion,iterations_to_fit,budget,fit_class_mean,fit_classifier,fit_probe,"
+      "test_accuracy_class_mean,seconds\n";
   nlohmann::ordered_json runs = nlohmann::ordered_json::array();
   const auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
   for (const train::NoiseRun& run : result.runs) {
-    const std::size_t loss_index =
-        std::find(options.losses.begin(), options.losses.end(), run.loss) - options.losses.begin();
-    rows.push_back({static_cast<double>(loss_index), run.fraction, static_cast<double>(run.num_flipped),
-                    run.iterations_to_fit, static_cast<double>(run.budget), run.fit_class_mean, run.fit_classifier,
-                    run.fit_probe, run.history.empty() ? NAN : run.history.back().test_accuracy_class_mean, run.seconds});
+    csv += fmt::format("{},{:.17g},{},{},{:.17g},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", train::ToString(run.loss),
+                       run.fraction, run.num_flipped, run.criterion, run.iterations_to_fit, run.budget,
+                       run.fit_class_mean, run.fit_classifier, run.fit_probe,
+                       run.history.empty() ? NAN : run.history.back().test_accuracy_class_mean, run.seconds);
     runs.push_back({{"loss", train::ToString(run.loss)},
                     {"fraction", run.fraction},
                     {"num_flipped", run.num_flipped},
@@ -104,10 +106,7 @@ void WriteOutputs(const fs::path& dir,
     WriteMetrics(dir, run_json, run.history, run.status,
                  fmt::format("run_{}_p{:.3f}", train::ToString(run.loss), run.fraction));
   }
-  WriteTextFileAtomic(dir / "noise.csv",
-                      CsvTable({"loss_index", "fraction", "num_flipped", "iterations_to_fit", "budget", "fit_class_mean",
-                                "fit_classifier", "fit_probe", "test_accuracy_class_mean", "seconds"},
-                               rows));
+  WriteTextFileAtomic(dir / "noise.csv", csv);
   nlohmann::ordered_json fits = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < options.losses.size(); ++i) fits[train::ToString(options.losses[i])] = FitJson(result.fits[i]);
   nlohmann::ordered_json json = {{"losses", f.losses}, {"run", run_json}, {"runs", runs}, {"fits", fits},
