@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -42,5 +43,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Expect([] { dissect::theory::ReadNpyPoints(ScratchFile()); });
   Expect([] { dissect::theory::ReadNpyMatrix(ScratchFile()); });
   Expect([] { dissect::theory::ReadNpyLabels(ScratchFile()); });
+  // The streaming reader of `dissect geometry`: header, blocks that straddle the end, single rows.
+  Expect([] {
+    dissect::theory::NpyRowReader reader(ScratchFile());
+    const Eigen::Index rows = reader.num_rows();
+    for (Eigen::Index first = 0; first < rows; first += 3) reader.ReadRows(first, std::min<Eigen::Index>(3, rows - first));
+    if (rows > 0) reader.ReadRow(rows - 1);
+  });
   return 0;
 }
