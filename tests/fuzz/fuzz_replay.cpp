@@ -1,7 +1,7 @@
-// Replay driver for the .npy fuzz target, for builds without libFuzzer (the default g++ build and its tests): runs
-// every seed file as is, then `iterations` seeded random mutations of them (bit flips, byte overwrites, truncation,
+// Replay driver for the fuzz targets (.npy, image sets), for builds without libFuzzer (the default g++ build and its
+// tests): runs every seed file as is, then `iterations` seeded random mutations of them (bit flips, byte overwrites, truncation,
 // insertion and digits changed in the header, which is where shapes live).
-//   npy_fuzz_replay ITERATIONS SEED_FILE...
+//   <target>_fuzz_replay ITERATIONS SEED_FILE...
 
 #include <cstdint>
 #include <cstdio>
@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
 int main(int argc, char** argv) {
   if (argc < 3) {
-    std::fprintf(stderr, "usage: npy_fuzz_replay ITERATIONS SEED_FILE...\n");
+    std::fprintf(stderr, "usage: fuzz_replay ITERATIONS SEED_FILE...\n");
     return 2;
   }
   const long iterations = std::stol(argv[1]);
