@@ -4,8 +4,6 @@
 // a sanitizer report or any other exception is a finding. Used by libFuzzer (-DDISSECT_FUZZ=ON with clang) and by
 // the replay driver that the default tests run (fuzz_replay.cpp).
 
-#include <unistd.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -13,15 +11,13 @@
 #include <string>
 
 #include "dissect/train/image_set.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-void WriteFile(const fs::path& path, const std::string& bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
+using dissect::fuzz::Expect;
+using dissect::fuzz::WriteFile;
 
 std::string BigEndian32(std::uint32_t value) {
   return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
@@ -37,7 +33,7 @@ const std::string kCifar100Record = std::string("\x02\x2a", 2) + std::string(307
 
 const fs::path& ScratchDirectory() {
   static const fs::path dir = [] {
-    const fs::path d = fs::temp_directory_path() / ("dissect_image_fuzz_" + std::to_string(::getpid()));
+    const fs::path d = dissect::fuzz::ScratchPath("images");
     fs::create_directories(d / "cifar10");
     fs::create_directories(d / "cifar100");
     WriteFile(d / "images", kValidImages);
@@ -48,15 +44,6 @@ const fs::path& ScratchDirectory() {
     return d;
   }();
   return dir;
-}
-
-template <typename Read>
-void Expect(Read read) {
-  try {
-    read();
-  } catch (const std::runtime_error&) {
-  } catch (const std::invalid_argument&) {
-  }
 }
 
 }  // namespace

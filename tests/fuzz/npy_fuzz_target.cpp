@@ -15,30 +15,21 @@
 #include <stdexcept>
 #include <string>
 
+#include "fuzz_support.hpp"
+
 namespace {
 
-const std::filesystem::path& ScratchFile() {
-  static const std::filesystem::path path =
-      std::filesystem::temp_directory_path() / ("dissect_npy_fuzz_" + std::to_string(::getpid()) + ".npy");
-  return path;
-}
+using dissect::fuzz::Expect;
 
-template <typename Read>
-void Expect(Read read) {
-  try {
-    read();
-  } catch (const std::runtime_error&) {
-  } catch (const std::invalid_argument&) {
-  }
+const std::filesystem::path& ScratchFile() {
+  static const std::filesystem::path path = dissect::fuzz::ScratchPath("reader.npy");
+  return path;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  {
-    std::ofstream out(ScratchFile(), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
-  }
+  dissect::fuzz::WriteFile(ScratchFile(), std::string(reinterpret_cast<const char*>(data), size));
   Expect([] { dissect::theory::ReadNpy(ScratchFile()); });
   Expect([] { dissect::theory::ReadNpyPoints(ScratchFile()); });
   Expect([] { dissect::theory::ReadNpyMatrix(ScratchFile()); });
