@@ -16,6 +16,7 @@
 #include "output.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
+#include "stop_signal.hpp"
 #include "temperature_flags.hpp"
 
 namespace dissect::cli {
@@ -108,7 +109,7 @@ struct RestartSummary {
 RestartSummary RunRestarts(optim::MinimizeOptions options, int restarts, ProgressLine* progress) {
   RestartSummary summary;
   const std::uint64_t first_seed = options.seed;
-  for (int r = 0; r < restarts; ++r) {
+  for (int r = 0; r < restarts && (r == 0 || StopOnSignal::Requested() == 0); ++r) {
     options.seed = first_seed + static_cast<std::uint64_t>(r);
     options.callback = [&](const optim::IterationInfo& info) {
       if (progress != nullptr) {
@@ -121,7 +122,7 @@ RestartSummary RunRestarts(optim::MinimizeOptions options, int restarts, Progres
                                      info.grad_norm,
                                      info.seconds));
       }
-      return false;
+      return StopOnSignal::Requested() != 0;
     };
     optim::MinimizeResult result = optim::Minimize(options);
     summary.losses.push_back(result.final_loss);
@@ -214,13 +215,18 @@ int RunSingle(const MinimizeFlags& flags) {
       std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front(); });
   const int restarts = flags.restarts > 0 ? flags.restarts : (simplex_problem ? 1 : 5);
   ProgressLine progress;
+  // SIGINT/SIGTERM end LBFGS at its current iterate and skip the remaining restarts; the result is then reported
+  // (and written) as incomplete.
+  StopOnSignal stop_on_signal;
   const RestartSummary run = RunRestarts(options, restarts, &progress);
   progress.Finish();
   Report report;
   AddResult(options, run, &report);
+  const int stop = StopOnSignal::Requested();
+  report.Add("complete", std::string(stop == 0 ? "yes" : fmt::format("no: stopped by signal {}", stop)));
   if (!flags.out.empty()) WriteOutputs(flags.out, options, run, report);
   report.Print(flags.json, std::cout);
-  return 0;
+  return stop == 0 ? 0 : 128 + stop;
 }
 
 // The paper's Figure 6: every composition of b = 9 points into 3 classes (partitions into at most 3 parts), one
@@ -314,6 +320,7 @@ int RunSweep(const MinimizeFlags& flags) {
   constexpr double kGapTarget = 1e-9;
   constexpr double kGramTarget = 1e-5;  // times max(1, rho^2)
   ProgressLine progress;
+  StopOnSignal stop_on_signal;  // SIGINT/SIGTERM: finished configurations are written, the sweep marked incomplete
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   std::vector<std::vector<double>> csv;
   std::string table = fmt::format("{:<6} {:>4} {:>4} {:>6} {:>3} {:>12} {:>12} {:>8}  {}\n", "loss", "K", "h", "tau",
@@ -325,7 +332,7 @@ int RunSweep(const MinimizeFlags& flags) {
       for (int h : {k - 1, k, 2 * k, 4 * k}) {
         for (double tau : flags.sweep_temperatures) {
           for (int n : flags.sweep_per_class) {
-            if (h < 1) continue;
+            if (h < 1 || StopOnSignal::Requested() != 0) continue;
             optim::MinimizeOptions options;
             options.loss = optim::ParseLossKind(loss);
             options.num_classes = k;
@@ -335,7 +342,7 @@ int RunSweep(const MinimizeFlags& flags) {
             options.gradient_tolerance = flags.tolerance;
             options.max_iterations = flags.max_iterations;
             options.certificate = false;
-            ++configurations;
+            options.callback = [](const optim::IterationInfo&) { return StopOnSignal::Requested() != 0; };
             std::string check;
             double worst_gap = 0.0, worst_gram = 0.0, seconds = 0.0;
             if (options.loss == optim::LossKind::kSupCon && n == 1) {
@@ -349,11 +356,15 @@ int RunSweep(const MinimizeFlags& flags) {
                 worst_gap = std::max(worst_gap, std::abs(r.rel_gap));
                 worst_gram = std::max(worst_gram, r.max_gram_error);
                 seconds += r.seconds;
+                if (StopOnSignal::Requested() != 0) break;
               }
+              // A configuration cut short by the signal is not a result: it is left out.
+              if (StopOnSignal::Requested() != 0) continue;
               const bool ok = worst_gap <= kGapTarget && worst_gram <= kGramTarget * std::max(1.0, 1.0 / tau);
               failures += !ok;
               check = ok ? "PASS" : "FAIL";
             }
+            ++configurations;
             table += fmt::format("{:<6} {:>4} {:>4} {:>6} {:>3} {:>12.3e} {:>12.3e} {:>8.2f}  {}\n", loss, k, h, tau, n,
                                  worst_gap, worst_gram, seconds, check);
             rows.push_back({{"loss", loss},
@@ -374,6 +385,7 @@ int RunSweep(const MinimizeFlags& flags) {
     }
   }
   progress.Finish();
+  const int stop = StopOnSignal::Requested();
   if (!flags.out.empty()) {
     WriteTextFileAtomic(fs::path(flags.out) / "sweep.csv",
                         CsvTable({"loss_is_ce", "classes", "dim", "temperature", "per_class", "max_rel_gap",
@@ -387,6 +399,7 @@ int RunSweep(const MinimizeFlags& flags) {
                                         {"failures", failures},
                                         {"gap_target", kGapTarget},
                                         {"gram_target", kGramTarget},
+                                        {"complete", stop == 0},
                                         {"rows", rows}}
                      .dump()
               << '\n';
@@ -396,7 +409,9 @@ int RunSweep(const MinimizeFlags& flags) {
                                               "Gram error <= {:g} max(1, rho^2))\n",
                                               configurations, kGapTarget, kGramTarget)
                                 : fmt::format("verdict: FAIL ({} of {} configurations)\n", failures, configurations));
+    if (stop != 0) std::cout << fmt::format("incomplete: stopped by signal {} after {} configurations\n", stop, configurations);
   }
+  if (stop != 0) return 128 + stop;
   return failures == 0 ? 0 : 1;
 }
 

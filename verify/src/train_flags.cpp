@@ -5,15 +5,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <csignal>
 #include <utility>
 
 namespace dissect::cli {
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-
-extern "C" void RequestStop(int signal) { g_stop_signal = signal; }
 
 // The first `limit` images of a set (all when limit is 0 or larger than the set).
 train::ImageSet TakeFirst(train::ImageSet set, std::int64_t limit) {
@@ -154,18 +149,5 @@ void WriteMetrics(const std::filesystem::path& dir,
   nlohmann::ordered_json json = {{"status", status}, {"run", run}, {"history", records}};
   WriteTextFileAtomic(dir / (basename + ".json"), json.dump(1) + "\n");
 }
-
-StopOnSignal::StopOnSignal() {
-  g_stop_signal = 0;
-  previous_int_ = std::signal(SIGINT, RequestStop);
-  previous_term_ = std::signal(SIGTERM, RequestStop);
-}
-
-StopOnSignal::~StopOnSignal() {
-  std::signal(SIGINT, previous_int_);
-  std::signal(SIGTERM, previous_term_);
-}
-
-int StopOnSignal::Requested() { return g_stop_signal.load(); }
 
 }  // namespace dissect::cli

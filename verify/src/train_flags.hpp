@@ -1,6 +1,5 @@
 #pragma once
-// The flags that `dissect train` and `dissect noise` share: data, model, loss, optimizer, evaluation, device; and
-// the stop request of SIGINT/SIGTERM that both honour.
+// The flags that `dissect train` and `dissect noise` share: data, model, loss, optimizer, evaluation, device.
 
 #include <CLI/CLI.hpp>
 #include <atomic>
@@ -12,6 +11,7 @@
 #include <string>
 
 #include "dissect/train/trainer.hpp"
+#include "stop_signal.hpp"
 
 namespace dissect::cli {
 
@@ -64,21 +64,5 @@ void WriteMetrics(const std::filesystem::path& dir,
                   const std::vector<train::EvaluationRecord>& history,
                   const std::string& status,
                   const std::string& basename = "metrics");
-
-// SIGINT and SIGTERM set a stop request (the signal number) while a StopOnSignal lives; the previous handlers come
-// back when it ends.
-class StopOnSignal {
- public:
-  StopOnSignal();
-  ~StopOnSignal();
-  StopOnSignal(const StopOnSignal&) = delete;
-  StopOnSignal& operator=(const StopOnSignal&) = delete;
-  // The signal that asked to stop, 0 when none.
-  static int Requested();
-
- private:
-  void (*previous_int_)(int);
-  void (*previous_term_)(int);
-};
 
 }  // namespace dissect::cli
