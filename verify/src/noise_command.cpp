@@ -10,7 +10,6 @@
 #include <string>
 
 #include "commands.hpp"
-#include "dissect/train/label_noise.hpp"
 #include "dissect/train/noise_experiment.hpp"
 #include "output.hpp"
 #include "output_files.hpp"

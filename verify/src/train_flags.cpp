@@ -1,11 +1,11 @@
 #include "train_flags.hpp"
 
-#include "output_files.hpp"
-
 #include <fmt/format.h>
 
 #include <cmath>
 #include <utility>
+
+#include "output_files.hpp"
 
 namespace dissect::cli {
 namespace {
