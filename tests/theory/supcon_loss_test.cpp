@@ -513,6 +513,20 @@ TEST_CASE("SupConLoss: value = collapse_value + excess, and the excess at a simp
 namespace dissect::theory {
 namespace {
 
+// tau = 0.1 with each reduction (the reference one with base_tau = 0.07).
+std::vector<SupConOptions> OptionsOfEveryReduction() {
+  std::vector<SupConOptions> all;
+  for (const SupConReduction reduction :
+       {SupConReduction::kSum, SupConReduction::kBatchMean, SupConReduction::kReference}) {
+    SupConOptions options;
+    options.temperature = Temperature::FromTemperature(0.1);
+    options.reduction = reduction;
+    if (reduction == SupConReduction::kReference) options.base_temperature = 0.07;
+    all.push_back(options);
+  }
+  return all;
+}
+
 // The loss computed with the default budget (one tile: the dense computation) and with a 1-byte budget (tiles of 64
 // anchor columns) must agree to rounding, value and gradient.
 void RequireTiledEqualsDense(const Eigen::MatrixXd& points, const Eigen::VectorXi& labels, SupConOptions options) {
@@ -532,13 +546,8 @@ TEST_CASE("SupConLoss: tiles of 64 anchors give the dense value and gradient, fo
   Eigen::VectorXi labels(300);
   for (int i = 0; i < 300; ++i) labels[i] = i % 7;
   labels[5] = 40;  // a class of one sample: an anchor without positives
-  for (const SupConReduction reduction :
-       {SupConReduction::kSum, SupConReduction::kBatchMean, SupConReduction::kReference}) {
-    CAPTURE(ToString(reduction));
-    SupConOptions options;
-    options.temperature = Temperature::FromTemperature(0.1);
-    options.reduction = reduction;
-    if (reduction == SupConReduction::kReference) options.base_temperature = 0.07;
+  for (const SupConOptions& options : OptionsOfEveryReduction()) {
+    CAPTURE(ToString(options.reduction));
     RequireTiledEqualsDense(points, labels, options);
   }
   SECTION("one class") { RequireTiledEqualsDense(points, Eigen::VectorXi::Zero(300), SupConOptions{}); }
@@ -560,6 +569,67 @@ TEST_CASE("SupConOptions: the tile follows the memory budget, and a bad budget i
   CHECK(options.TileColumns(10) == 10);
   options.memory_budget_bytes = 0.0;
   REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, test::MessageContains("memory_budget_bytes > 0"));
+}
+
+// float32, in tiles of 64 anchors, against float64 in one tile on the same (float-rounded) points: value to 1e-5
+// relative, gradient to 1e-5 of its largest entry (issue "Exact SC loss at any batch size").
+void RequireFloatTiledEqualsDoubleDense(const Eigen::MatrixXd& points,
+                                        const Eigen::VectorXi& labels,
+                                        SupConOptions options) {
+  const Eigen::MatrixXf points_float = points.cast<float>();
+  const SupConResult dense = SupConLoss(Eigen::MatrixXd(points_float.cast<double>()), labels, options, true);
+  options.memory_budget_bytes = 1.0;
+  REQUIRE(options.TileColumns(points.cols(), 4) == std::min<Eigen::Index>(64, points.cols()));
+  const SupConResultFloat tiled = SupConLoss(points_float, labels, options, true);
+  CHECK(tiled.value == Approx(dense.value).epsilon(1e-5).margin(1e-30));
+  CHECK(tiled.collapse_value == Approx(dense.collapse_value).epsilon(1e-12));
+  CHECK(tiled.num_anchors_with_positives == dense.num_anchors_with_positives);
+  REQUIRE(tiled.gradient.rows() == dense.gradient.rows());
+  REQUIRE(tiled.gradient.cols() == dense.gradient.cols());
+  const double scale = std::max(1e-30, dense.gradient.cwiseAbs().maxCoeff());
+  CHECK((tiled.gradient.cast<double>() - dense.gradient).cwiseAbs().maxCoeff() <= 1e-5 * scale);
+}
+
+TEST_CASE("SupConLoss in float32: tiles give the float64 dense value and gradient to 1e-5, for every reduction",
+          "[supcon_loss]") {
+  const Eigen::MatrixXd points = test::RandomSpherePoints(32, 1000, 1.0, 31);
+  Eigen::VectorXi labels(1000);
+  for (int i = 0; i < 1000; ++i) labels[i] = (i * 7) % 10;
+  labels[3] = 77;  // classes of one sample: anchors without positives
+  labels[11] = 78;
+  for (const SupConOptions& options : OptionsOfEveryReduction()) {
+    CAPTURE(ToString(options.reduction));
+    RequireFloatTiledEqualsDoubleDense(points, labels, options);
+  }
+  SECTION("one class") { RequireFloatTiledEqualsDoubleDense(points, Eigen::VectorXi::Zero(1000), SupConOptions{}); }
+  SECTION("a small temperature (logits up to 1/tau = 100)") {
+    SupConOptions options;
+    options.temperature = Temperature::FromTemperature(0.01);
+    RequireFloatTiledEqualsDoubleDense(points, labels, options);
+  }
+  SECTION("every sample its own class: value 0, zero gradient") {
+    Eigen::VectorXi distinct(1000);
+    for (int i = 0; i < 1000; ++i) distinct[i] = i;
+    SupConOptions options;
+    options.memory_budget_bytes = 1.0;
+    const SupConResultFloat result = SupConLoss(Eigen::MatrixXf(points.cast<float>()), distinct, options, true);
+    CHECK(result.value == 0.0);
+    CHECK(result.gradient.cwiseAbs().maxCoeff() == 0.0f);
+  }
+  SECTION("a non-finite float is refused, naming its place") {
+    Eigen::MatrixXf bad = points.cast<float>();
+    bad(2, 5) = std::numeric_limits<float>::quiet_NaN();
+    REQUIRE_THROWS_MATCHES(SupConLoss(bad, labels, SupConOptions{}, true),
+                           std::invalid_argument,
+                           test::MessageContains("expected finite points, got nan at row 2, column 5"));
+  }
+}
+
+TEST_CASE("SupConLoss in float32: the tile of a float batch holds twice the columns of a double one", "[supcon_loss]") {
+  SupConOptions options;
+  options.memory_budget_bytes = 8.0 * 1000 * 128;
+  CHECK(options.TileColumns(1000, 8) == 128);
+  CHECK(options.TileColumns(1000, 4) == 256);
 }
 
 }  // namespace

@@ -1,33 +1,43 @@
 #pragma once
-// Private to theory: the two big products of the SC loss as BLAS calls. Eigen without -march runs SSE2 kernels at a
-// fraction of the machine's rate; the system BLAS (OpenBLAS, selected by the set-up) runs them at full rate and
-// keeps default builds portable (PLATFORM.md, Performance facts).
+// Private to theory: the big products of the SC loss and of the geometry
+// metrics as BLAS calls, in float64 (DGEMM) and float32 (SGEMM). Eigen without
+// -march runs SSE2 kernels at a fraction of the machine's rate; the system BLAS
+// (OpenBLAS, selected by the set-up) runs them at full rate and keeps default
+// builds portable (PLATFORM.md, Performance facts).
 
 #include <Eigen/Core>
 
 namespace dissect::theory::detail {
 
+template <typename Scalar>
+using Matrix = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>;
+
 // c = alpha * A^T B (GEMM), c already sized. A: k x m, B: k x n, c: m x n.
-void ScaledProductTransposedA(const Eigen::Ref<const Eigen::MatrixXd>& a,
-                              const Eigen::Ref<const Eigen::MatrixXd>& b,
-                              double alpha,
-                              Eigen::Ref<Eigen::MatrixXd> c);
+template <typename Scalar>
+void ScaledProductTransposedA(const Eigen::Ref<const Matrix<Scalar>>& a,
+                              const Eigen::Ref<const Matrix<Scalar>>& b,
+                              Scalar alpha,
+                              Eigen::Ref<Matrix<Scalar>> c);
 
 // c += alpha * A * B (GEMM). A: m x k, B: k x n, c: m x n.
-void AccumulateProduct(const Eigen::Ref<const Eigen::MatrixXd>& a,
-                       const Eigen::Ref<const Eigen::MatrixXd>& b,
-                       double alpha,
-                       Eigen::Ref<Eigen::MatrixXd> c);
+template <typename Scalar>
+void AccumulateProduct(const Eigen::Ref<const Matrix<Scalar>>& a,
+                       const Eigen::Ref<const Matrix<Scalar>>& b,
+                       Scalar alpha,
+                       Eigen::Ref<Matrix<Scalar>> c);
 
 // c += alpha * A * B^T (GEMM). A: m x k, B: n x k, c: m x n.
-void AccumulateProductTransposedB(const Eigen::Ref<const Eigen::MatrixXd>& a,
-                                  const Eigen::Ref<const Eigen::MatrixXd>& b,
-                                  double alpha,
-                                  Eigen::Ref<Eigen::MatrixXd> c);
+template <typename Scalar>
+void AccumulateProductTransposedB(const Eigen::Ref<const Matrix<Scalar>>& a,
+                                  const Eigen::Ref<const Matrix<Scalar>>& b,
+                                  Scalar alpha,
+                                  Eigen::Ref<Matrix<Scalar>> c);
 
-// A buffer of at least `size` doubles owned by the calling thread and kept between calls: optimizers evaluate the
-// SC loss thousands of times, and a fresh b x b allocation costs more in page faults than the products themselves.
-// The contents are unspecified.
-double* ThreadWorkspace(Eigen::Index size);
+// A buffer of at least `size` scalars owned by the calling thread and kept
+// between calls: optimizers evaluate the SC loss thousands of times, and a
+// fresh b x b allocation costs more in page faults than the products
+// themselves. The contents are unspecified. Defined for double and float.
+template <typename Scalar>
+Scalar* ThreadWorkspace(Eigen::Index size);
 
 }  // namespace dissect::theory::detail

@@ -109,7 +109,8 @@ bool UniformityPairSum(const Eigen::MatrixXd& unit_points,
     for (Eigen::Index b = a; b < n; b += kBlock) {
       const Eigen::Index cols = std::min(kBlock, n - b);
       auto block = gram.topLeftCorner(rows, cols);
-      detail::ScaledProductTransposedA(unit_points.middleCols(a, rows), unit_points.middleCols(b, cols), 1.0, block);
+      detail::ScaledProductTransposedA<double>(
+          unit_points.middleCols(a, rows), unit_points.middleCols(b, cols), 1.0, block);
       const bool diagonal = a == b;
 #pragma omp parallel for schedule(static)
       for (Eigen::Index j = 0; j < cols; ++j) {
@@ -482,16 +483,16 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
     }
     if (projector.rows() > 0) {
       projections.resize(projector.rows(), count);
-      detail::ScaledProductTransposedA(projector.transpose(), residuals, 1.0, projections);
+      detail::ScaledProductTransposedA<double>(projector.transpose(), residuals, 1.0, projections);
       nc1_sum += projections.squaredNorm();
     }
     // Nearest class mean: argmin_k ||z - mu_k||^2 = argmin_k ||mu_k||^2 - 2 <mu_k, z>.
     mean_scores.resize(k_present, count);
-    detail::ScaledProductTransposedA(means, chunk, -2.0, mean_scores);
+    detail::ScaledProductTransposedA<double>(means, chunk, -2.0, mean_scores);
     mean_scores.colwise() += mean_squared_norms;
     if (weights != nullptr) {
       logits.resize(k_count, count);
-      detail::ScaledProductTransposedA(weights->transpose(), chunk, 1.0, logits);
+      detail::ScaledProductTransposedA<double>(weights->transpose(), chunk, 1.0, logits);
     }
     for (Eigen::Index i = 0; i < count; ++i) {
       const int label = labels[first + i];

@@ -37,9 +37,10 @@ void SupConOptions::Validate() const {
   RequirePositive("SupConOptions::Validate", "memory_budget_bytes", memory_budget_bytes);
 }
 
-Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size) const {
-  // b x tile doubles within the budget, at least 64 columns (GEMMs stay efficient) and at most b.
-  const double columns = memory_budget_bytes / (8.0 * static_cast<double>(std::max<Eigen::Index>(batch_size, 1)));
+Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size, int scalar_bytes) const {
+  // b x tile scalars within the budget, at least 64 columns (GEMMs stay efficient) and at most b.
+  const double columns = memory_budget_bytes / (static_cast<double>(std::max(scalar_bytes, 1)) *
+                                                static_cast<double>(std::max<Eigen::Index>(batch_size, 1)));
   const Eigen::Index floor = std::min<Eigen::Index>(64, batch_size);
   return std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::min(columns, 1e15)), floor, std::max<Eigen::Index>(batch_size, 1));
 }
@@ -59,15 +60,31 @@ double SupConOptions::ReductionFactor(Eigen::Index batch_size) const {
   return 1.0;
 }
 
-SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
-                        const Eigen::Ref<const Eigen::VectorXi>& labels,
-                        const SupConOptions& options,
-                        bool with_gradient) {
+namespace {
+
+// Sum of a column of exponentials in double. float32 columns are summed in chunks (vectorized, short enough that
+// float rounding stays at a few ulp) whose partial sums are added in double.
+double SumInDouble(const Eigen::Ref<const Eigen::VectorXd>& column) { return column.sum(); }
+double SumInDouble(const Eigen::Ref<const Eigen::VectorXf>& column) {
+  constexpr Eigen::Index kChunk = 256;
+  double total = 0.0;
+  for (Eigen::Index first = 0; first < column.size(); first += kChunk) {
+    total += static_cast<double>(column.segment(first, std::min(kChunk, column.size() - first)).sum());
+  }
+  return total;
+}
+
+template <typename Scalar>
+BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<Scalar>>& points,
+                                         const Eigen::Ref<const Eigen::VectorXi>& labels,
+                                         const SupConOptions& options,
+                                         bool with_gradient) {
   constexpr const char* kFunction = "SupConLoss";
   options.Validate();
   RequireAtLeast(kFunction, "batch size (number of points)", points.cols(), 1);
   RequireAtLeast(kFunction, "dimension (rows of the points)", points.rows(), 1);
-  RequireFinite(kFunction, "points", points);
+  // (float32 points are widened only to name a bad entry.)
+  if (!points.allFinite()) RequireFinite(kFunction, "points", points.template cast<double>());
   RequireLabels(kFunction, labels, points.cols(), -1);
 
   const Eigen::Index b = points.cols();
@@ -94,91 +111,105 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   // b x tile, so memory is O(b * tile + b * h) whatever b is. Each column is complete within its tile, so the
   // anchor's value and its column of A = d l / d sim are final there, and the gradient (c/tau) Z (A + A^T) is
   // accumulated tile by tile: Z A_tile into the tile's columns, Z_tile A_tile^T into all of them. With one tile
-  // (b^2 doubles within the budget) this is the dense computation.
-  const Eigen::Index tile = options.TileColumns(b);
-  Eigen::Map<Eigen::MatrixXd> workspace(detail::ThreadWorkspace(b * tile), b, tile);
-  SupConResult result;
+  // (b^2 scalars within the budget) this is the dense computation.
+  const Eigen::Index tile = options.TileColumns(b, static_cast<int>(sizeof(Scalar)));
+  Eigen::Map<detail::Matrix<Scalar>> workspace(detail::ThreadWorkspace<Scalar>(b * tile), b, tile);
+  BasicSupConResult<Scalar> result;
   if (with_gradient) result.gradient.setZero(points.rows(), b);
 
   // Per-anchor terms, summed in a fixed order afterwards: the value does not depend on the number of threads.
   std::vector<double> excess_terms(b, 0.0);  // l_i - log P_i
-  constexpr double kMinusInf = -std::numeric_limits<double>::infinity();
+  constexpr Scalar kMinusInf = -std::numeric_limits<Scalar>::infinity();
   for (Eigen::Index tile_first = 0; tile_first < b; tile_first += tile) {
     const Eigen::Index width = std::min(tile, b - tile_first);
     auto sim = workspace.leftCols(width);
-    detail::ScaledProductTransposedA(points, points.middleCols(tile_first, width), inverse_temperature, sim);
+    detail::ScaledProductTransposedA<Scalar>(
+        points, points.middleCols(tile_first, width), static_cast<Scalar>(inverse_temperature), sim);
     // Anchors are independent: each owns its column.
-#pragma omp parallel for schedule(static) if (b >= 2048)
-    for (Eigen::Index j = 0; j < width; ++j) {
-      const Eigen::Index i = tile_first + j;
-      auto column = sim.col(j);
-      double* values = column.data();
-      const int label = labels_data[i];
-      const Eigen::Index positives = class_last[i] - class_first[i] - 1;
-      if (positives == 0) {
-        if (with_gradient) column.setZero();
-        continue;
-      }
-      const double inverse_positives = 1.0 / static_cast<double>(positives);
-      // The mean positive similarity m and the residuals delta_j = sim_ij - m of the positives.
-      double positive_sum = 0.0;
-      for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
-        if (members[m] != i) positive_sum += values[members[m]];
-      }
-      const double mean_positive = positive_sum * inverse_positives;
-      double residual = 0.0;          // (1/P) sum delta_j: zero up to the rounding of m
-      double positive_excess = 0.0;   // (1/P) sum expm1(delta_j) >= 0, about mean(delta^2)/2
-      for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
-        if (members[m] == i) continue;
-        const double delta = values[members[m]] - mean_positive;
-        residual += delta;
-        // expm1 costs several exps; near collapse (the case that needs the precision) five Taylor terms leave a
-        // relative remainder below delta^5/720 < 2e-18 for |delta| < 1e-3.
-        positive_excess +=
-            std::abs(delta) < 1e-3
-                ? delta * (1.0 + delta * (0.5 + delta * (1.0 / 6.0 + delta * (1.0 / 24.0 + delta * (1.0 / 120.0)))))
-                : std::expm1(delta);
-      }
-      residual *= inverse_positives;
-      positive_excess *= inverse_positives;
-
-      // The anchor itself is excluded from every sum: exp(-inf) = 0 in the pass below.
-      values[i] = kMinusInf;
-      const double max_sim = column.maxCoeff();
-      // One pass: exp(sim_ik - max), kept in the column for the softmax; the negatives' part summed on its own.
-      double sum_exp = 0.0;
-      double negative_sum_exp = 0.0;
-      for (Eigen::Index k = 0; k < b; ++k) {
-        const double e = std::exp(values[k] - max_sim);
-        values[k] = e;
-        sum_exp += e;
-        negative_sum_exp += labels_data[k] != label ? e : 0.0;
-      }
-      // l_i = (1/P) sum_j -log softmax_ij = log sum_k exp(sim_ik) - m - r, written against its collapsed value
-      // log P:  l_i - log P = log1p(E_pos + E_neg) - r,  E_pos = (1/P) sum expm1(delta_j),
-      //   E_neg = (1/P) sum_neg exp(sim_ik - m) = exp(max - m) (1/P) sum_neg exp(sim_ik - max).
-      // Every piece is small near collapse, so the excess keeps its relative precision where l_i itself only has
-      // ulp(log P): that is what lets an optimizer see the simplex geometry at small tau.
-      const double gap_to_max = max_sim - mean_positive;
-      if (gap_to_max < 700.0) {
-        const double negative_excess = std::exp(gap_to_max) * negative_sum_exp * inverse_positives;
-        excess_terms[i] = std::log1p(positive_excess + negative_excess) - residual;
-      } else {
-        // Far from collapse (a negative far above the positives): the max-shifted form, which cannot overflow.
-        excess_terms[i] = gap_to_max - residual + std::log(sum_exp) - std::log(static_cast<double>(positives));
-      }
-      if (with_gradient) {
-        column *= 1.0 / sum_exp;
+#pragma omp parallel if (b >= 2048)
+    {
+      std::vector<double> positive_sims;  // this thread's copy of the current anchor's positive similarities
+#pragma omp for schedule(static)
+      for (Eigen::Index j = 0; j < width; ++j) {
+        const Eigen::Index i = tile_first + j;
+        auto column = sim.col(j);
+        Scalar* values = column.data();
+        const Eigen::Index positives = class_last[i] - class_first[i] - 1;
+        if (positives == 0) {
+          if (with_gradient) column.setZero();
+          continue;
+        }
+        const double inverse_positives = 1.0 / static_cast<double>(positives);
+        // The mean positive similarity m and the residuals delta_j = sim_ij - m of the positives.
+        positive_sims.clear();
+        double positive_sum = 0.0;
         for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
-          if (members[m] != i) values[members[m]] -= inverse_positives;
+          if (members[m] == i) continue;
+          positive_sims.push_back(static_cast<double>(values[members[m]]));
+          positive_sum += positive_sims.back();
+        }
+        const double mean_positive = positive_sum * inverse_positives;
+        double residual = 0.0;         // (1/P) sum delta_j: zero up to the rounding of m
+        double positive_excess = 0.0;  // (1/P) sum expm1(delta_j) >= 0, about mean(delta^2)/2
+        for (const double sim_ij : positive_sims) {
+          const double delta = sim_ij - mean_positive;
+          residual += delta;
+          // expm1 costs several exps; near collapse (the case that needs the precision) five Taylor terms leave a
+          // relative remainder below delta^5/720 < 2e-18 for |delta| < 1e-3.
+          positive_excess +=
+              std::abs(delta) < 1e-3
+                  ? delta * (1.0 + delta * (0.5 + delta * (1.0 / 6.0 + delta * (1.0 / 24.0 + delta * (1.0 / 120.0)))))
+                  : std::expm1(delta);
+        }
+        residual *= inverse_positives;
+        positive_excess *= inverse_positives;
+
+        // The anchor itself is excluded from every sum.
+        values[i] = kMinusInf;
+        const Scalar max_sim = column.maxCoeff();
+        // exp(sim_ik - max) for the whole column in one vectorized pass, kept for the softmax. The anchor and its
+        // positives are then set to 0, so the column sums to the negatives' part alone (summed on its own: near
+        // collapse it is tiny next to the positives' part and would be lost in a difference), and the positives'
+        // exponentials are put back from their similarities, in double.
+        column.array() = (column.array() - max_sim).exp();
+        values[i] = Scalar(0);
+        for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) values[members[m]] = Scalar(0);
+        const double negative_sum_exp = SumInDouble(column);
+        double positive_sum_exp = 0.0;
+        std::size_t slot = 0;
+        for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
+          if (members[m] == i) continue;
+          const double e = std::exp(positive_sims[slot++] - static_cast<double>(max_sim));
+          values[members[m]] = static_cast<Scalar>(e);
+          positive_sum_exp += e;
+        }
+        const double sum_exp = negative_sum_exp + positive_sum_exp;
+        // l_i = (1/P) sum_j -log softmax_ij = log sum_k exp(sim_ik) - m - r, written against its collapsed value
+        // log P:  l_i - log P = log1p(E_pos + E_neg) - r,  E_pos = (1/P) sum expm1(delta_j),
+        //   E_neg = (1/P) sum_neg exp(sim_ik - m) = exp(max - m) (1/P) sum_neg exp(sim_ik - max).
+        // Every piece is small near collapse, so the excess keeps its relative precision where l_i itself only has
+        // ulp(log P): that is what lets an optimizer see the simplex geometry at small tau.
+        const double gap_to_max = static_cast<double>(max_sim) - mean_positive;
+        if (gap_to_max < 700.0) {
+          const double negative_excess = std::exp(gap_to_max) * negative_sum_exp * inverse_positives;
+          excess_terms[i] = std::log1p(positive_excess + negative_excess) - residual;
+        } else {
+          // Far from collapse (a negative far above the positives): the max-shifted form, which cannot overflow.
+          excess_terms[i] = gap_to_max - residual + std::log(sum_exp) - std::log(static_cast<double>(positives));
+        }
+        if (with_gradient) {
+          column *= static_cast<Scalar>(1.0 / sum_exp);
+          for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
+            if (members[m] != i) values[members[m]] -= static_cast<Scalar>(inverse_positives);
+          }
         }
       }
     }
     if (with_gradient) {
       // value = c sum_i l_i(sim), sim = Z^T Z / tau  =>  dvalue/dZ = (c/tau) Z (A + A^T), A_tile = sim(:, tile).
-      const double scale = factor * inverse_temperature;
-      detail::AccumulateProduct(points, sim, scale, result.gradient.middleCols(tile_first, width));
-      detail::AccumulateProductTransposedB(points.middleCols(tile_first, width), sim, scale, result.gradient);
+      const Scalar scale = static_cast<Scalar>(factor * inverse_temperature);
+      detail::AccumulateProduct<Scalar>(points, sim, scale, result.gradient.middleCols(tile_first, width));
+      detail::AccumulateProductTransposedB<Scalar>(points.middleCols(tile_first, width), sim, scale, result.gradient);
     }
   }
 
@@ -197,6 +228,22 @@ SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
   result.value = result.collapse_value + result.excess;
   result.num_anchors_with_positives = contributing;
   return result;
+}
+
+}  // namespace
+
+SupConResult SupConLoss(const Eigen::Ref<const Eigen::MatrixXd>& points,
+                        const Eigen::Ref<const Eigen::VectorXi>& labels,
+                        const SupConOptions& options,
+                        bool with_gradient) {
+  return SupConLossImpl<double>(points, labels, options, with_gradient);
+}
+
+SupConResultFloat SupConLoss(const Eigen::Ref<const Eigen::MatrixXf>& points,
+                             const Eigen::Ref<const Eigen::VectorXi>& labels,
+                             const SupConOptions& options,
+                             bool with_gradient) {
+  return SupConLossImpl<float>(points, labels, options, with_gradient);
 }
 
 }  // namespace dissect::theory
