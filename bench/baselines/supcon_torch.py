@@ -26,6 +26,24 @@ def supcon_loss(z, labels, inverse_temperature):
     return per_anchor[has_positive].sum()
 
 
+def time_loss_and_gradient(z, labels, inverse_temperature, repeats, warm_up):
+    """Median seconds of loss + backward over `repeats` runs (after one untimed run when warm_up), and the value."""
+    times = []
+    value = None
+    for _ in range(repeats + (1 if warm_up else 0)):
+        zz = z.clone().requires_grad_(True)
+        start = time.perf_counter()
+        loss = supcon_loss(zz, labels, inverse_temperature)
+        loss.backward()
+        times.append(time.perf_counter() - start)
+        value = loss.item()
+        del loss, zz
+    if warm_up:
+        times = times[1:]
+    times.sort()
+    return times[len(times) // 2], value
+
+
 def make_points(num_points, dim, num_classes, seed):
     generator = torch.Generator().manual_seed(seed)
     z = torch.randn(dim, num_points, dtype=torch.float64, generator=generator)
@@ -42,17 +60,25 @@ def bench_loss(args):
         labels = torch.from_numpy(np.load(args.labels_file))
     else:
         z, labels = make_points(args.num_points, args.dim, args.classes, args.seed)
-    times = []
-    value = None
-    for _ in range(args.repeats):
-        zz = z.clone().requires_grad_(True)
-        start = time.perf_counter()
-        loss = supcon_loss(zz, labels, 1.0 / args.temperature)
-        loss.backward()
-        times.append(time.perf_counter() - start)
-        value = loss.item()
-    times.sort()
-    return {"seconds": times[len(times) // 2], "value": value, "threads": torch.get_num_threads()}
+    seconds, value = time_loss_and_gradient(z, labels, 1.0 / args.temperature, args.repeats, warm_up=False)
+    return {"seconds": seconds, "value": value, "threads": torch.get_num_threads()}
+
+
+def bench_scale(args):
+    """One batch size of the memory/time table of bench/tiled_supcon_bench: the dense loss and gradient in float32
+    on make_points' points; peak resident memory of this process; an allocation failure (the caller sets a memory
+    limit) is reported, not raised."""
+    import resource
+    z, labels = make_points(args.num_points, args.dim, args.classes, args.seed)
+    z = z.float()
+    setup_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    try:
+        seconds, value = time_loss_and_gradient(z, labels, 1.0 / args.temperature, args.repeats, args.warm_up)
+    except RuntimeError as error:
+        return {"error": str(error).splitlines()[0][:200]}
+    return {"seconds": seconds, "value": value, "setup_rss_bytes": setup_rss,
+            "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+            "threads": torch.get_num_threads()}
 
 
 def bench_optimum(args):
@@ -114,7 +140,7 @@ def bench_optimum(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["loss", "optimum"])
+    parser.add_argument("task", choices=["loss", "optimum", "scale"])
     parser.add_argument("--num-points", type=int, default=4096)
     parser.add_argument("--dim", type=int, default=128)
     parser.add_argument("--classes", type=int, default=10)
@@ -130,9 +156,11 @@ def main():
     parser.add_argument("--learning-rate", type=float, default=0.01)
     parser.add_argument("--points-file", default="")
     parser.add_argument("--labels-file", default="")
+    parser.add_argument("--warm-up", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    result = bench_loss(args) if args.task == "loss" else bench_optimum(args)
+    tasks = {"loss": bench_loss, "optimum": bench_optimum, "scale": bench_scale}
+    result = tasks[args.task](args)
     print(json.dumps(result))
 
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <type_traits>
 
 namespace dissect::train {
 
@@ -25,6 +26,20 @@ Eigen::MatrixXd ToPoints(const torch::Tensor& rows) {
   }
   return points;
 }
+
+template <typename Scalar>
+Eigen::Map<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic>> PointsView(const torch::Tensor& rows) {
+  const torch::ScalarType dtype = std::is_same_v<Scalar, float> ? torch::kFloat : torch::kDouble;
+  if (!rows.defined() || rows.dim() != 2 || rows.scalar_type() != dtype || !rows.device().is_cpu() ||
+      !rows.is_contiguous()) {
+    throw std::invalid_argument(
+        fmt::format("PointsView(): expected a contiguous CPU {} N x h tensor", c10::toString(dtype)));
+  }
+  return {rows.data_ptr<Scalar>(), rows.size(1), rows.size(0)};
+}
+
+template Eigen::Map<const Eigen::MatrixXf> PointsView<float>(const torch::Tensor&);
+template Eigen::Map<const Eigen::MatrixXd> PointsView<double>(const torch::Tensor&);
 
 Eigen::VectorXi ToLabels(const torch::Tensor& labels) {
   if (!labels.defined() || labels.dim() != 1 || labels.is_floating_point() || labels.is_complex()) {

@@ -39,6 +39,16 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
         ->capture_default_str();
   }
   command->add_option("--temperature", flags->temperature, "SC temperature tau (features on the unit sphere)")->capture_default_str();
+  command
+      ->add_option(
+          "--supcon-algorithm", flags->supcon_algorithm, "SC loss: dense, tiled (exact, bounded memory) or auto")
+      ->check(CLI::IsMember({"auto", "dense", "tiled"}))
+      ->capture_default_str();
+  command
+      ->add_option(
+          "--supcon-memory-mb", flags->supcon_memory_mb, "Memory for the SC loss's similarity matrices or tile")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   command->add_option("--iterations", flags->iterations, "SGD steps T")->capture_default_str();
   command->add_option("--batch-size", flags->batch_size, "Batch size b")->capture_default_str();
   command->add_option("--lr", flags->learning_rate, "Base learning rate lr0")->capture_default_str();
@@ -72,6 +82,8 @@ train::TrainOptions BuildTrainOptions(const TrainFlags& f) {
   o.encoder.final_linear = f.final_linear;
   o.loss.kind = train::ParseLossKind(f.loss);
   o.loss.temperature = f.temperature;
+  o.loss.supcon_algorithm = train::ParseSupConAlgorithm(f.supcon_algorithm);
+  o.loss.supcon_memory_budget_bytes = f.supcon_memory_mb * 1024.0 * 1024.0;
   o.iterations = f.iterations;
   o.batch_size = f.batch_size;
   o.learning_rate = f.learning_rate;
@@ -110,6 +122,8 @@ nlohmann::ordered_json TrainRunJson(const TrainFlags& f, const train::TrainOptio
            }()},
           {"loss", f.loss},
           {"temperature", o.loss.kind == train::LossKind::kSupCon ? nlohmann::ordered_json(f.temperature) : nullptr},
+          {"supcon_algorithm",
+           o.loss.kind == train::LossKind::kSupCon ? nlohmann::ordered_json(f.supcon_algorithm) : nullptr},
           {"iterations", o.iterations},
           {"batch_size", o.batch_size},
           {"learning_rate", o.learning_rate},

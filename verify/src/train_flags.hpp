@@ -26,6 +26,8 @@ struct TrainFlags {
   bool final_linear = false;
   std::string loss = "ce";
   double temperature = 0.1;
+  std::string supcon_algorithm = "auto";
+  double supcon_memory_mb = 256.0;
   std::int64_t iterations = 1000;
   std::int64_t batch_size = 256;
   double learning_rate = 0.1;

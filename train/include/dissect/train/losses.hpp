@@ -10,6 +10,7 @@
 
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/theory/temperature.hpp"
+#include "dissect/train/tiled_supcon_loss.hpp"
 
 namespace dissect::train {
 
@@ -53,6 +54,11 @@ struct LossOptions {
   double temperature = 0.1;
   // Normalization of the SC sum; training code divides by the batch size (THEORY.md).
   theory::SupConReduction reduction = theory::SupConReduction::kBatchMean;
+  // How the SC loss is computed: auto = tiled where DenseSupConBytes(B) exceeds supcon_memory_budget_bytes or, on
+  // the CPU, from B = 2,048 on (faster there); dense otherwise.
+  SupConAlgorithm supcon_algorithm = SupConAlgorithm::kAuto;
+  // Memory for the SC loss's B x B work (dense) or its tile (tiled), in bytes.
+  double supcon_memory_budget_bytes = 256.0 * 1024 * 1024;
   // Seed of the random rotation of the ce-fix simplex (theory::RegularSimplex), so that its vertices are in general
   // position with respect to the coordinate axes.
   std::uint64_t simplex_seed = 0;
