@@ -4,6 +4,7 @@
 #include "dissect/theory/bounds.hpp"
 
 #include <Eigen/Core>
+#include <boost/math/distributions/binomial.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
@@ -478,6 +479,53 @@ TEST_CASE("SupConMultisetBound: the excess equals the bound minus its collapsed 
   CHECK(SupConCompositionExcess({5, 4, 0}, Temperature::FromRadius(1.0)) ==
         Approx(SupConCompositionValue({5, 4, 0}, Temperature::FromRadius(1.0)) - 5 * std::log(4.0) - 4 * std::log(3.0))
             .epsilon(1e-14));
+}
+
+}  // namespace
+}  // namespace dissect::theory
+
+namespace dissect::theory {
+namespace {
+
+// The sums over the class count l run over a window around their peak (terms below e^-140 of the largest are left
+// out): at b = 100,000 they must equal the sums over every l, and at b = 2^31 - 1 they must answer (finite values),
+// not loop over two billion terms.
+TEST_CASE("SupConIidFloor and SupConMultisetBound: the summation window equals the full sum and reaches b = 2^31 - 1",
+          "[bounds]") {
+  const Temperature temperature = Temperature::FromTemperature(0.1);
+  const int b = 100000;
+  for (const int k : {2, 10, 1000}) {
+    CAPTURE(k);
+    const double negative_weight = std::exp(-temperature.inverse_temperature() * k / (k - 1.0));
+    const boost::math::binomial_distribution<double> count(b, 1.0 / k);
+    double full_iid = 0.0;
+    std::vector<double> full_log_terms;
+    const int n = 3 * b;  // N = K n points, so the multiset bound takes its log-space route
+    for (int l = 2; l <= b; ++l) {
+      const double anchor = std::log((l - 1.0) + (b - l) * negative_weight);
+      full_iid += boost::math::pdf(count, static_cast<double>(l)) * l * anchor;
+      full_log_terms.push_back(std::log(static_cast<double>(l)) + std::log(static_cast<double>(k)) +
+                               LogMultisetCount(n, l) + LogMultisetCount(static_cast<double>(k) * n - n, b - l) +
+                               std::log(anchor));
+    }
+    full_iid *= static_cast<double>(k) / b;
+    CHECK(SupConIidFloor(k, b, temperature) == Approx(full_iid).epsilon(1e-14));
+    CHECK(SupConMultisetBound(k, n, b, temperature).log_value == Approx(LogSumExp(full_log_terms)).epsilon(1e-14));
+  }
+  const int largest = std::numeric_limits<int>::max();
+  for (const int k : {2, 10, largest}) {
+    CAPTURE(k);
+    const double floor = SupConIidFloor(k, largest, temperature);
+    CHECK(std::isfinite(floor));
+    // About log(b/K - 1 + (b - b/K) e^{-K/(K-1)/tau}) for b >> K.
+    if (k == 10) CHECK(floor == Approx(std::log(largest / 10.0 + 0.9 * largest * std::exp(-100.0 / 9.0))).epsilon(1e-6));
+  }
+  // Multisets of b = 2^31 - 1 from N = 10^9 points: the sum spreads over a few thousand counts.
+  CHECK(std::isfinite(SupConMultisetBound(1000, 1000000, largest, temperature).log_value));
+  // From N = 2,000 points it would spread over about 10^9 counts: refused, not left running.
+  REQUIRE_THROWS_MATCHES(SupConMultisetBound(2, 1000, largest, temperature),
+                         std::invalid_argument,
+                         MessageContains("the batch size is too large for the number of points"));
 }
 
 }  // namespace

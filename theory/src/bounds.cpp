@@ -7,6 +7,8 @@
 #include <cmath>
 #include <fmt/format.h>
 #include <limits>
+#include <utility>
+#include <vector>
 
 #include "dissect/theory/check.hpp"
 
@@ -44,6 +46,53 @@ double LogBinomial(double n, double k) {
     return std::log(boost::math::binomial_coefficient<double>(static_cast<unsigned>(n), static_cast<unsigned>(k)));
   }
   return log_estimate;
+}
+
+// The terms of the bounds' sums over the count l of a class in the batch are unimodal in l (a log-concave count or
+// probability times factors that change slowly with l). Terms more than kWindowMargin below the largest in log are
+// below 1e-30 of it, and at most 2^31 of them are dropped, so the sum keeps its double precision; the work then grows
+// like the width of the peak (about sqrt(b)), not like b, and b up to 2^31 - 1 answers at once.
+constexpr double kWindowMargin = 140.0;
+
+// The most terms a window may hold: b far beyond the number of points N spreads the multiset sum over about
+// 30 b / sqrt(N) counts (seconds per million), and such a request is refused rather than left running for hours.
+constexpr int kMaxWindowTerms = 2000000;
+
+// The range [lo, hi] within [first, last] where log_term(l), unimodal in l and finite (a plateau of -inf would hide
+// the peak from the search) except where the term is exactly 0, is within kWindowMargin of its maximum. Throws
+// std::invalid_argument (naming `function`) when that range holds more than kMaxWindowTerms counts.
+template <typename LogTerm>
+std::pair<int, int> WindowAroundPeak(const char* function, int first, int last, LogTerm log_term) {
+  int lo = first, hi = last;
+  while (hi - lo > 2) {
+    const int m1 = lo + (hi - lo) / 3;
+    const int m2 = hi - (hi - lo) / 3;
+    if (log_term(m1) < log_term(m2)) {
+      lo = m1 + 1;
+    } else {
+      hi = m2 - 1;
+    }
+  }
+  int peak = lo;
+  for (int l = lo + 1; l <= hi; ++l) {
+    if (log_term(l) > log_term(peak)) peak = l;
+  }
+  const double top = log_term(peak);
+  if (top == -kInf) return {first, last};
+  int left = peak, right = peak;
+  const auto too_wide = [&] {
+    if (right - left <= kMaxWindowTerms) return false;
+    ThrowInvalidArgument(function,
+                         fmt::format("the sum over class counts spreads over more than {} terms around l = {} of "
+                                     "{}..{}: the batch size is too large for the number of points",
+                                     kMaxWindowTerms,
+                                     peak,
+                                     first,
+                                     last));
+  };
+  while (left > first && log_term(left - 1) > top - kWindowMargin && !too_wide()) --left;
+  while (right < last && log_term(right + 1) > top - kWindowMargin && !too_wide()) ++right;
+  return {left, right};
 }
 
 }  // namespace
@@ -101,14 +150,17 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
   const double negative_weight = NegativeWeightAtSimplex(num_classes, temperature);
 
   // Paper: SC bound. Term l: l M_l log(l-1 + (b-l) e), M_l = K C(n+l-1, l) C(N-n+b-l-1, b-l); all terms >= 0.
-  std::vector<double> log_terms;
-  log_terms.reserve(batch_size);
-  for (int l = 2; l <= batch_size; ++l) {
+  const auto log_count = [&](int l) {
+    return std::log(k) + LogMultisetCount(n, l) + LogMultisetCount(num_points - n, batch_size - l);
+  };
+  const auto log_term = [&](int l) {
     const double anchor_term = AnchorTermAtSimplex(l, batch_size, negative_weight);
-    if (anchor_term <= 0.0) continue;  // l = 2 with b = 2 contributes log(1) = 0
-    const double log_m = std::log(k) + LogMultisetCount(n, l) + LogMultisetCount(num_points - n, batch_size - l);
-    log_terms.push_back(std::log(static_cast<double>(l)) + log_m + std::log(anchor_term));
-  }
+    if (anchor_term <= 0.0) return -kInf;  // l = 2 with b = 2 contributes log(1) = 0
+    return std::log(static_cast<double>(l)) + log_count(l) + std::log(anchor_term);
+  };
+  const auto [lo, hi] = WindowAroundPeak(kFunction, 2, batch_size, log_term);
+  std::vector<double> log_terms;
+  for (int l = lo; l <= hi; ++l) log_terms.push_back(log_term(l));
   SupConMultisetBoundResult result;
   result.log_value = LogSumExp(log_terms);
   result.log_num_batches = LogMultisetCount(num_points, batch_size);
@@ -128,11 +180,14 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
     result.log_value = std::log(value);
     result.per_anchor_mean = value / (batch_size * result.num_batches);
   } else {
+    const auto log_excess_term = [&](int l) {
+      return std::log(static_cast<double>(l)) + log_count(l) +
+             std::log(AnchorExcessAtSimplex(l, batch_size, negative_weight));
+    };
     std::vector<double> log_excess_terms;
-    for (int l = 2; l < batch_size; ++l) {
-      const double log_m = std::log(k) + LogMultisetCount(n, l) + LogMultisetCount(num_points - n, batch_size - l);
-      log_excess_terms.push_back(std::log(static_cast<double>(l)) + log_m +
-                                 std::log(AnchorExcessAtSimplex(l, batch_size, negative_weight)));
+    if (batch_size > 2) {
+      const auto [excess_lo, excess_hi] = WindowAroundPeak(kFunction, 2, batch_size - 1, log_excess_term);
+      for (int l = excess_lo; l <= excess_hi; ++l) log_excess_terms.push_back(log_excess_term(l));
     }
     result.excess = std::exp(LogSumExp(log_excess_terms));
     result.value = std::exp(result.log_value);
@@ -187,11 +242,20 @@ double SupConIidFloor(int num_classes, int batch_size, Temperature temperature) 
   // Paper: expected per-sample floor. The count l of one class in an i.i.d. batch is Binomial(b, 1/K); Boost's
   // pdf is accurate to a few ulp for any b (no overflowing C(b, l) or underflowing K^-l).
   const boost::math::binomial_distribution<double> count_of_one_class(b, 1.0 / k);
+  const auto term = [&](int l) {
+    return boost::math::pdf(count_of_one_class, static_cast<double>(l)) * l *
+           AnchorTermAtSimplex(l, batch_size, negative_weight);
+  };
+  // The window is found on the log of the term in closed form, finite for every l (the pdf itself underflows to 0
+  // in the tails, and a search cannot tell flat zeros apart).
+  const double log_p = -std::log(k), log_q = std::log1p(-1.0 / k);
+  const auto log_term = [&](int l) {
+    return LogBinomial(b, l) + l * log_p + (b - l) * log_q + std::log(static_cast<double>(l)) +
+           std::log(AnchorTermAtSimplex(l, batch_size, negative_weight));
+  };
+  const auto [lo, hi] = WindowAroundPeak(kFunction, 2, batch_size, log_term);
   double sum = 0.0;
-  for (int l = 2; l <= batch_size; ++l) {
-    const double anchor_term = AnchorTermAtSimplex(l, batch_size, negative_weight);
-    sum += boost::math::pdf(count_of_one_class, static_cast<double>(l)) * l * anchor_term;
-  }
+  for (int l = lo; l <= hi; ++l) sum += term(l);
   return k / b * sum;
 }
 
