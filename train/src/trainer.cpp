@@ -315,14 +315,18 @@ TrainResult Train(const TrainOptions& options_in,
   evaluation.supcon_batches = options.supcon_eval_batches;
   evaluation.probe = options.probe;
 
-  // Returns true when the caller asks to stop.
-  const auto evaluate = [&](double learning_rate, double images_per_second) {
+  const auto embed = [&] {
     Embeddings embeddings;
     embeddings.train = Embed(encoder, head, train_data);
     embeddings.train_labels = train_data.labels();
     embeddings.test = Embed(encoder, head, test_data);
     embeddings.test_labels = test_data.labels();
     if (HasClassifier(options.loss.kind)) embeddings.classifier = head->classifier().detach().clone();
+    return embeddings;
+  };
+  // Returns true when the caller asks to stop.
+  const auto evaluate = [&](double learning_rate, double images_per_second) {
+    Embeddings embeddings = embed();
     // Seeds depend on the step only, so an evaluation gives the same numbers in a resumed run.
     evaluation.seed = DeriveSeed(options.seed, 3) + static_cast<std::uint64_t>(state.iteration);
     evaluation.probe.seed = DeriveSeed(options.seed, 4) + static_cast<std::uint64_t>(state.iteration);
@@ -404,6 +408,9 @@ TrainResult Train(const TrainOptions& options_in,
   }
   if (result.status == "completed") {
     result.message = fmt::format("{} steps", options.iterations);
+    // Resumed after the last step (its export failed, say, on a full disk): the final model's embeddings for the
+    // export, without a second evaluation record.
+    if (!result.embeddings.train.defined()) result.embeddings = embed();
   }
   result.iterations_done = state.iteration;
   result.history = state.history;

@@ -98,7 +98,8 @@ struct TrainResult {
   std::int64_t iterations_done = 0;
   std::int64_t resumed_from = 0;  // step of the checkpoint the run continued from (0: fresh)
   std::vector<EvaluationRecord> history;
-  Embeddings embeddings;  // of the last evaluation (undefined tensors when none ran)
+  Embeddings embeddings;  // of the last evaluation, or of the final model when resumed after the last step (undefined
+                          // tensors when neither)
   std::string device;     // where it ran, e.g. "cpu"
   int threads = 0;
   std::string encoder;  // EncoderOptions::Describe()
