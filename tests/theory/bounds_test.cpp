@@ -6,7 +6,6 @@
 #include <Eigen/Core>
 #include <boost/math/distributions/binomial.hpp>
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -257,12 +256,9 @@ TEST_CASE("SupConMultisetBound: b = 2 gives value 0 (each anchor's only positive
   REQUIRE(SumOfSupConOverAllBatches(3, 4, 2, 1.0, &num_batches) == Approx(0.0).margin(kRoundingTolerance));
 }
 
-TEST_CASE("SupConMultisetBound: K=100, n=500, b=256, tau=0.1 has a finite log value and per-anchor mean, fast",
+TEST_CASE("SupConMultisetBound: K=100, n=500, b=256, tau=0.1 has a finite log value and per-anchor mean",
           "[bounds]") {
-  const auto start = std::chrono::steady_clock::now();
   const SupConMultisetBoundResult result = SupConMultisetBound(100, 500, 256, Temperature::FromTemperature(0.1));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  REQUIRE(seconds < 1.0);
   REQUIRE(std::isfinite(result.log_value));
   REQUIRE(std::isfinite(result.log_num_batches));
   REQUIRE(std::isfinite(result.per_anchor_mean));
