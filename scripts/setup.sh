@@ -12,7 +12,7 @@ packages=(
   libeigen3-dev libceres-dev libboost-dev libfmt-dev
   libtorch-dev libopenblas0-openmp
   catch2 nlohmann-json3-dev libcli11-dev
-  zlib1g-dev dataset-fashion-mnist
+  zlib1g-dev libgloo-dev dataset-fashion-mnist
   python3-numpy python3-torch python3-torchvision
 )
 

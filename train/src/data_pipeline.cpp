@@ -87,16 +87,19 @@ torch::Tensor DataPipeline::Normalize(const torch::Tensor& pixels) const {
   return pixels.to(device_).to(torch::kFloat).mul_(scale_).sub_(shift_);
 }
 
-torch::Tensor DataPipeline::CropFlip(const torch::Tensor& pixels) {
+torch::Tensor DataPipeline::CropFlip(const torch::Tensor& pixels, std::int64_t first, std::int64_t total) {
   const std::int64_t batch = pixels.size(0), height = pixels.size(2), width = pixels.size(3);
   const std::int64_t span = 2 * kCropPadding + 1;
-  // One gather for the whole batch: row index dy + r, column index dx + c (or dx + W - 1 - c when flipped).
+  // One gather for the whole batch: row index dy + r, column index dx + c (or dx + W - 1 - c when flipped). The
+  // draws run over all `total` images of the batch, so each part gets the augmentation the whole batch would.
   std::vector<std::int64_t> rows(static_cast<std::size_t>(batch * height));
   std::vector<std::int64_t> cols(static_cast<std::size_t>(batch * width));
-  for (std::int64_t b = 0; b < batch; ++b) {
+  for (std::int64_t i = 0; i < total; ++i) {
     const auto dy = static_cast<std::int64_t>(generator_() % span);
     const auto dx = static_cast<std::int64_t>(generator_() % span);
     const bool flip = (generator_() & 1U) != 0;
+    const std::int64_t b = i - first;
+    if (b < 0 || b >= batch) continue;
     for (std::int64_t r = 0; r < height; ++r) rows[static_cast<std::size_t>(b * height + r)] = dy + r;
     for (std::int64_t c = 0; c < width; ++c) {
       cols[static_cast<std::size_t>(b * width + c)] = dx + (flip ? width - 1 - c : c);
@@ -112,9 +115,20 @@ torch::Tensor DataPipeline::CropFlip(const torch::Tensor& pixels) {
 }
 
 Batch DataPipeline::MakeBatch(const std::vector<std::int64_t>& indices) {
-  const torch::Tensor index = torch::tensor(indices, torch::kLong);
+  return MakeBatch(indices, 0, static_cast<std::int64_t>(indices.size()));
+}
+
+Batch DataPipeline::MakeBatch(const std::vector<std::int64_t>& indices, std::int64_t first, std::int64_t count) {
+  const auto total = static_cast<std::int64_t>(indices.size());
+  if (first < 0 || count < 0 || first + count > total) {
+    throw std::invalid_argument(fmt::format(
+        "DataPipeline::MakeBatch(): expected a part [first, first + count) of the {} indices, got [{}, {})", total,
+        first, first + count));
+  }
+  const torch::Tensor index =
+      torch::tensor(std::vector<std::int64_t>(indices.begin() + first, indices.begin() + first + count), torch::kLong);
   torch::Tensor pixels = pixels_.index_select(0, index);
-  if (augmentation_ == Augmentation::kCropFlip) pixels = CropFlip(pixels);
+  if (augmentation_ == Augmentation::kCropFlip) pixels = CropFlip(pixels, first, total);
   return {Normalize(pixels), labels_.index_select(0, index).to(device_)};
 }
 

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dissect/theory/check.hpp"
+#include "dissect/train/sync_batch_norm.hpp"
 
 namespace dissect::train {
 namespace {
@@ -15,18 +16,18 @@ nn::Conv2d Conv3x3(std::int64_t in, std::int64_t out, std::int64_t stride = 1) {
   return nn::Conv2d(nn::Conv2dOptions(in, out, 3).stride(stride).padding(1).bias(false));
 }
 
-// CIFAR ResNet BasicBlock: two 3x3 convolutions with BatchNorm, identity or 1x1-projection shortcut.
+// CIFAR ResNet BasicBlock: two 3x3 convolutions with batch norm, identity or 1x1-projection shortcut.
 class BasicBlockImpl : public nn::Module {
  public:
   BasicBlockImpl(std::int64_t in, std::int64_t out, std::int64_t stride)
       : conv1_(register_module("conv1", Conv3x3(in, out, stride))),
-        bn1_(register_module("bn1", nn::BatchNorm2d(out))),
+        bn1_(register_module("bn1", SyncBatchNorm2d(out))),
         conv2_(register_module("conv2", Conv3x3(out, out))),
-        bn2_(register_module("bn2", nn::BatchNorm2d(out))) {
+        bn2_(register_module("bn2", SyncBatchNorm2d(out))) {
     if (stride != 1 || in != out) {
       shortcut_ = register_module(
           "shortcut",
-          nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)), nn::BatchNorm2d(out)));
+          nn::Sequential(nn::Conv2d(nn::Conv2dOptions(in, out, 1).stride(stride).bias(false)), SyncBatchNorm2d(out)));
     }
   }
 
@@ -38,9 +39,9 @@ class BasicBlockImpl : public nn::Module {
 
  private:
   nn::Conv2d conv1_;
-  nn::BatchNorm2d bn1_;
+  SyncBatchNorm2d bn1_;
   nn::Conv2d conv2_;
-  nn::BatchNorm2d bn2_;
+  SyncBatchNorm2d bn2_;
   nn::Sequential shortcut_{nullptr};
 };
 TORCH_MODULE(BasicBlock);
@@ -58,15 +59,15 @@ nn::Sequential MakeMlp(const EncoderOptions& o) {
 
 nn::Sequential MakeCnn(const EncoderOptions& o) {
   return nn::Sequential(Conv3x3(o.channels, 32),
-                        nn::BatchNorm2d(32),
+                        SyncBatchNorm2d(32),
                         nn::ReLU(),
                         nn::MaxPool2d(2),
                         Conv3x3(32, 64),
-                        nn::BatchNorm2d(64),
+                        SyncBatchNorm2d(64),
                         nn::ReLU(),
                         nn::MaxPool2d(2),
                         Conv3x3(64, o.dim),
-                        nn::BatchNorm2d(o.dim),
+                        SyncBatchNorm2d(o.dim),
                         nn::ReLU(),
                         nn::AdaptiveAvgPool2d(1),
                         nn::Flatten());
@@ -74,7 +75,7 @@ nn::Sequential MakeCnn(const EncoderOptions& o) {
 
 // Paper: CIFAR ResNet-18 (3x3 stem, 64 channels, no max-pool, BasicBlocks [2,2,2,2], AvgPool -> h = 512).
 nn::Sequential MakeResNet18(const EncoderOptions& o) {
-  nn::Sequential net(Conv3x3(o.channels, 64), nn::BatchNorm2d(64), nn::ReLU());
+  nn::Sequential net(Conv3x3(o.channels, 64), SyncBatchNorm2d(64), nn::ReLU());
   std::int64_t in = 64;
   for (const std::int64_t out : {64, 128, 256, 512}) {
     const std::int64_t stride = out == 64 ? 1 : 2;

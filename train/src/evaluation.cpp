@@ -11,6 +11,7 @@
 #include "dissect/theory/cross_entropy_loss.hpp"
 #include "dissect/theory/geometry.hpp"
 #include "dissect/theory/supcon_loss.hpp"
+#include "dissect/train/data_parallel.hpp"
 #include "dissect/train/tensor_bridge.hpp"
 
 namespace dissect::train {
@@ -123,18 +124,47 @@ EvaluationRecord EvaluationRecord::FromColumns(const std::vector<std::pair<std::
   return record;
 }
 
-torch::Tensor Embed(Encoder& encoder, LossHead& head, const DataPipeline& data, std::int64_t chunk) {
+namespace {
+
+torch::Tensor EmbedRange(
+    Encoder& encoder, LossHead& head, const DataPipeline& data, std::int64_t begin, std::int64_t end, std::int64_t chunk) {
   theory::RequireAtLeast("Embed", "chunk", chunk, 1);
   torch::NoGradGuard no_grad;
   const bool was_training = encoder->is_training();
   encoder->eval();
   std::vector<torch::Tensor> parts;
-  for (std::int64_t start = 0; start < data.size(); start += chunk) {
-    const std::int64_t count = std::min(chunk, data.size() - start);
+  for (std::int64_t start = begin; start < end; start += chunk) {
+    const std::int64_t count = std::min(chunk, end - start);
     parts.push_back(head->Represent(encoder->forward(data.Slice(start, count))));
   }
   encoder->train(was_training);
+  if (parts.empty()) return torch::Tensor();
   return torch::cat(parts, 0);
+}
+
+}  // namespace
+
+torch::Tensor Embed(Encoder& encoder, LossHead& head, const DataPipeline& data, std::int64_t chunk) {
+  return EmbedRange(encoder, head, data, 0, data.size(), chunk);
+}
+
+torch::Tensor EmbedSharded(
+    Encoder& encoder, LossHead& head, const DataPipeline& data, Communicator& communicator, std::int64_t chunk) {
+  if (!communicator.distributed()) return Embed(encoder, head, data, chunk);
+  const auto [begin, end] = ShardRange(data.size(), communicator.rank(), communicator.world_size());
+  // The all-gather takes equal shapes: every part is padded to the largest shard, and the padding cut out after.
+  const std::int64_t shard = (data.size() + communicator.world_size() - 1) / communicator.world_size();
+  const std::int64_t dim = encoder->options().dim;
+  const torch::Tensor parameter = encoder->parameters().front();
+  torch::Tensor part = torch::zeros({shard, dim}, parameter.options().requires_grad(false));
+  if (end > begin) part.narrow(0, 0, end - begin).copy_(EmbedRange(encoder, head, data, begin, end, chunk));
+  const torch::Tensor gathered = communicator.AllGather(part);
+  std::vector<torch::Tensor> rows;
+  for (int r = 0; r < communicator.world_size(); ++r) {
+    const auto [b, e] = ShardRange(data.size(), r, communicator.world_size());
+    rows.push_back(gathered.narrow(0, r * shard, e - b));
+  }
+  return torch::cat(rows, 0);
 }
 
 void LinearProbeOptions::Validate() const {
@@ -147,7 +177,10 @@ void LinearProbeOptions::Validate() const {
   }
 }
 
-LinearProbeResult TrainLinearProbe(const Embeddings& embeddings, int num_classes, const LinearProbeOptions& options) {
+LinearProbeResult TrainLinearProbe(const Embeddings& embeddings,
+                                   int num_classes,
+                                   const LinearProbeOptions& options,
+                                   Communicator* communicator) {
   options.Validate();
   LinearProbeResult result;
   if (options.iterations == 0) return result;
@@ -161,14 +194,22 @@ LinearProbeResult TrainLinearProbe(const Embeddings& embeddings, int num_classes
   const auto n = static_cast<std::uint64_t>(z.size(0));
   std::vector<std::int64_t> indices(static_cast<std::size_t>(options.batch_size));
   const double b = static_cast<double>(options.batch_size);
+  // Data-parallel: every rank draws the same batch and takes its share of the rows; the K x h sums are all-reduced.
+  const bool sharded = communicator != nullptr && communicator->distributed();
+  const auto [first, last] = sharded ? ShardRange(options.batch_size, communicator->rank(), communicator->world_size())
+                                     : std::pair<std::int64_t, std::int64_t>(0, options.batch_size);
   for (std::int64_t i = 0; i < options.iterations; ++i) {
     for (auto& index : indices) index = static_cast<std::int64_t>(generator() % n);
-    const torch::Tensor rows = torch::tensor(indices, torch::kLong).to(z.device());
+    const torch::Tensor rows =
+        torch::tensor(std::vector<std::int64_t>(indices.begin() + first, indices.begin() + last), torch::kLong)
+            .to(z.device());
     const torch::Tensor batch = z.index_select(0, rows);
     const torch::Tensor labels = embeddings.train_labels.index_select(0, rows);
     torch::Tensor residual = torch::softmax(torch::matmul(batch, weights.t()), 1);
-    residual.scatter_add_(1, labels.unsqueeze(1), torch::full({options.batch_size, 1}, -1.0, residual.options()));
-    const torch::Tensor gradient = torch::matmul(residual.t(), batch).div_(b).add_(weights, options.weight_decay);
+    residual.scatter_add_(1, labels.unsqueeze(1), torch::full({last - first, 1}, -1.0, residual.options()));
+    torch::Tensor gradient = torch::matmul(residual.t(), batch);
+    if (sharded) communicator->AllReduceSum(gradient);
+    gradient.div_(b).add_(weights, options.weight_decay);
     const double lr = options.learning_rate * std::pow(1.0 - static_cast<double>(i) / options.iterations, 5.0);
     weights.sub_(gradient, lr);
   }
@@ -216,7 +257,7 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
     }
   }
 
-  const LinearProbeResult probe_result = TrainLinearProbe(embeddings, num_classes, options.probe);
+  const LinearProbeResult probe_result = TrainLinearProbe(embeddings, num_classes, options.probe, options.communicator);
   record.train_accuracy_probe = probe_result.train_accuracy;
   record.test_accuracy_probe = probe_result.test_accuracy;
 

@@ -55,20 +55,32 @@ bool ProjectsToSphere(LossKind kind) { return kind == LossKind::kCrossEntropySph
 
 // Paper: SC loss; THEORY.md. The anchor's own entry is excluded from the log-sum-exp by -inf (zero gradient);
 // entries that are not positives are masked to 0 before the sum, so no 0 * inf appears.
-torch::Tensor SupConLoss(const torch::Tensor& representations,
-                         const torch::Tensor& labels,
-                         theory::Temperature temperature,
-                         theory::SupConReduction reduction) {
-  const char* where = "SupConLoss";
-  RequireBatch(where, representations, labels);
-  const std::int64_t batch = representations.size(0);
-  const auto options = representations.options();
-  const torch::Tensor logits = torch::matmul(representations, representations.t()) * temperature.inverse_temperature();
-  const torch::Tensor self = torch::eye(batch, options.dtype(torch::kBool));
+torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
+                                  const torch::Tensor& anchor_labels,
+                                  const torch::Tensor& batch,
+                                  const torch::Tensor& batch_labels,
+                                  std::int64_t anchor_offset,
+                                  theory::Temperature temperature,
+                                  theory::SupConReduction reduction) {
+  const char* where = "SupConLossOfAnchors";
+  RequireBatch(where, anchors, anchor_labels);
+  RequireBatch(where, batch, batch_labels);
+  const std::int64_t num_anchors = anchors.size(0), size = batch.size(0);
+  if (anchors.size(1) != batch.size(1) || anchor_offset < 0 || anchor_offset + num_anchors > size) {
+    throw std::invalid_argument(fmt::format("{}(): expected {} x {} anchors at rows [{}, {}) of a batch of {} x {}",
+                                            where, num_anchors, anchors.size(1), anchor_offset,
+                                            anchor_offset + num_anchors, size, batch.size(1)));
+  }
+  const auto index_options = anchor_labels.options();
+  const torch::Tensor logits = torch::matmul(anchors, batch.t()) * temperature.inverse_temperature();
+  const torch::Tensor self = torch::arange(size, index_options)
+                                 .unsqueeze(0)
+                                 .eq(torch::arange(num_anchors, index_options).unsqueeze(1) + anchor_offset);
   const torch::Tensor masked = logits.masked_fill(self, -std::numeric_limits<double>::infinity());
   const torch::Tensor log_normalizer = torch::logsumexp(masked, 1, /*keepdim=*/true);
-  const torch::Tensor positives = labels.unsqueeze(0).eq(labels.unsqueeze(1)).logical_and(self.logical_not());
-  const torch::Tensor num_positives = positives.sum(1).to(representations.scalar_type());
+  const torch::Tensor positives =
+      anchor_labels.unsqueeze(1).eq(batch_labels.unsqueeze(0)).logical_and(self.logical_not());
+  const torch::Tensor num_positives = positives.sum(1).to(anchors.scalar_type());
   const torch::Tensor log_probability = (logits - log_normalizer).masked_fill(positives.logical_not(), 0.0);
   const torch::Tensor per_anchor = -log_probability.sum(1) / num_positives.clamp_min(1.0);
   const torch::Tensor total = per_anchor.sum();
@@ -77,9 +89,17 @@ torch::Tensor SupConLoss(const torch::Tensor& representations,
       return total;
     case theory::SupConReduction::kBatchMean:
     case theory::SupConReduction::kReference:  // base_temperature = tau: the same number
-      return total / static_cast<double>(batch);
+      return total / static_cast<double>(size);
   }
   return total;
+}
+
+torch::Tensor SupConLoss(const torch::Tensor& representations,
+                         const torch::Tensor& labels,
+                         theory::Temperature temperature,
+                         theory::SupConReduction reduction) {
+  RequireBatch("SupConLoss", representations, labels);
+  return SupConLossOfAnchors(representations, labels, representations, labels, 0, temperature, reduction);
 }
 
 torch::Tensor CrossEntropyLoss(const torch::Tensor& representations,
@@ -139,17 +159,21 @@ torch::Tensor LossHeadImpl::Represent(const torch::Tensor& features) const {
   return torch::nn::functional::normalize(features, torch::nn::functional::NormalizeFuncOptions().p(2).dim(1));
 }
 
+bool LossHeadImpl::UsesTiledSupCon(const torch::Tensor& representations) const {
+  // auto: tiled where dense would not fit the budget, and on the CPU from B = 2,048 on, where the tiled kernel
+  // is faster (bench/tiled_supcon_bench: 2x at 2,048, 18x at 4,096; parity up to 1,024).
+  const std::int64_t batch = representations.size(0);
+  return options_.kind == LossKind::kSupCon &&
+         (options_.supcon_algorithm == SupConAlgorithm::kTiled ||
+          (options_.supcon_algorithm == SupConAlgorithm::kAuto &&
+           ((representations.device().is_cpu() && batch >= 2048) ||
+            DenseSupConBytes(batch, representations.scalar_type()) > options_.supcon_memory_budget_bytes)));
+}
+
 torch::Tensor LossHeadImpl::forward(const torch::Tensor& representations, const torch::Tensor& labels) {
   if (options_.kind == LossKind::kSupCon) {
     const theory::Temperature temperature = theory::Temperature::FromTemperature(options_.temperature);
-    // auto: tiled where dense would not fit the budget, and on the CPU from B = 2,048 on, where the tiled kernel
-    // is faster (bench/tiled_supcon_bench: 2x at 2,048, 18x at 4,096; parity up to 1,024).
-    const std::int64_t batch = representations.size(0);
-    const bool tiled = options_.supcon_algorithm == SupConAlgorithm::kTiled ||
-                       (options_.supcon_algorithm == SupConAlgorithm::kAuto &&
-                        ((representations.device().is_cpu() && batch >= 2048) ||
-                         DenseSupConBytes(batch, representations.scalar_type()) > options_.supcon_memory_budget_bytes));
-    if (!tiled) return SupConLoss(representations, labels, temperature, options_.reduction);
+    if (!UsesTiledSupCon(representations)) return SupConLoss(representations, labels, temperature, options_.reduction);
     TiledSupConOptions tiled_options;
     tiled_options.temperature = temperature;
     tiled_options.reduction = options_.reduction;

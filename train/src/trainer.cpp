@@ -5,12 +5,16 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
 #include "dissect/theory/check.hpp"
 #include "dissect/theory/npy.hpp"
+#include "dissect/train/data_parallel.hpp"
+#include "dissect/train/sync_batch_norm.hpp"
 #include "dissect/train/tensor_bridge.hpp"
 
 namespace dissect::train {
@@ -116,7 +120,19 @@ void SaveCheckpoint(const std::filesystem::path& path,
   std::filesystem::rename(temporary, path);
 }
 
+// The checkpoint file's bytes (rank 0 reads them and sends them to the others, so only its machine needs the file).
+std::string ReadCheckpointBytes(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error(fmt::format("cannot resume: no checkpoint '{}'", path.string()));
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw std::runtime_error(fmt::format("cannot read checkpoint '{}'", path.string()));
+  return bytes;
+}
+
 RunState LoadCheckpoint(const std::filesystem::path& path,
+                        const std::string& bytes,
                         const std::string& fingerprint,
                         torch::Device device,
                         Encoder& encoder,
@@ -124,13 +140,10 @@ RunState LoadCheckpoint(const std::filesystem::path& path,
                         torch::optim::SGD& optimizer,
                         BatchSampler& sampler,
                         DataPipeline& pipeline) {
-  if (!std::filesystem::exists(path)) {
-    throw std::runtime_error(fmt::format("cannot resume: no checkpoint '{}'", path.string()));
-  }
   torch::serialize::InputArchive archive, encoder_archive, head_archive, optimizer_archive;
   c10::IValue meta_value;
   try {
-    archive.load_from(path.string(), device);
+    archive.load_from(bytes.data(), bytes.size(), device);
     archive.read("state", meta_value);
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format("cannot read checkpoint '{}': not a dissect checkpoint or corrupt", path.string()));
@@ -233,6 +246,10 @@ void TrainOptions::Validate() const {
   theory::RequireAtLeast(where, "supcon_eval_batches", supcon_eval_batches, 1);
   theory::RequireAtLeast(where, "threads", threads, 0);
   if (loss.kind == LossKind::kSupCon) theory::RequireAtLeast(where, "batch_size (supcon)", batch_size, 2);
+  if (communicator && batch_size % communicator->world_size() != 0) {
+    throw std::invalid_argument(fmt::format("{}(): the batch size {} is not divisible by the world size {}", where,
+                                            batch_size, communicator->world_size()));
+  }
   if (resume && checkpoint_path.empty()) {
     throw std::invalid_argument(fmt::format("{}(): resume needs a checkpoint path", where));
   }
@@ -280,11 +297,20 @@ TrainResult Train(const TrainOptions& options_in,
   result.threads = threads;
   result.encoder = options.encoder.Describe();
 
+  // Data parallel: every rank draws the same global batch and takes its rank's b / W images of it.
+  const std::shared_ptr<Communicator> communicator =
+      options.communicator ? options.communicator : Communicator::Single();
+  Communicator& group = *communicator;
+  const bool distributed = group.distributed();
+  const std::int64_t local_batch = options.batch_size / group.world_size();
+  const std::int64_t local_first = group.rank() * local_batch;
+
   torch::manual_seed(DeriveSeed(options.seed, 0));
   Encoder encoder(options.encoder);
   LossHead head(options.loss);
   encoder->to(device);
   head->to(device);
+  if (options.sync_batch_norm) SynchronizeBatchNorm(*encoder, &group);
   std::vector<torch::Tensor> parameters = encoder->parameters();
   for (const torch::Tensor& p : head->parameters()) parameters.push_back(p);
   torch::optim::SGD optimizer(
@@ -298,13 +324,44 @@ TrainResult Train(const TrainOptions& options_in,
   BatchSampler sampler(train_data.size(), options.batch_size, options.sampling, DeriveSeed(options.seed, 1));
 
   const std::string fingerprint = Fingerprint(options, data, train_labels);
+  if (distributed) {
+    // Every rank must run the same configuration on the same data (the labels included), all fresh or all resumed.
+    const std::string own = fingerprint + (options.resume ? " resume" : " fresh");
+    const std::string root_fingerprint = group.BroadcastBytes(own);
+    if (group.AnyTrue(root_fingerprint != own)) {
+      throw std::invalid_argument(fmt::format(
+          "Train(): the ranks run different configurations or data (options, data and labels must be equal):\n"
+          "  rank 0: {}\n  rank {}: {}",
+          root_fingerprint, group.rank(), own));
+    }
+  }
   RunState state;
   if (options.resume) {
-    state = LoadCheckpoint(options.checkpoint_path, fingerprint, device, encoder, head, optimizer, sampler, train_data);
+    // Rank 0 reads the checkpoint (its machine alone needs the file) and sends it, or its error, to every rank.
+    std::string bytes, error;
+    if (group.rank() == 0) {
+      try {
+        bytes = ReadCheckpointBytes(options.checkpoint_path);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    error = group.BroadcastBytes(error);
+    if (!error.empty()) throw std::runtime_error(error);
+    bytes = group.BroadcastBytes(bytes);
+    state = LoadCheckpoint(
+        options.checkpoint_path, bytes, fingerprint, device, encoder, head, optimizer, sampler, train_data);
     result.resumed_from = state.iteration;
+  } else {
+    BroadcastModule(*encoder, group);
+    BroadcastModule(*head, group);
   }
+  // Rank 0 writes the checkpoint; the state is the same on every rank (batch-norm statistics averaged first), so
+  // any world size that divides the batch resumes it.
   const auto checkpoint = [&] {
-    if (!options.checkpoint_path.empty()) {
+    if (options.checkpoint_path.empty()) return;
+    AverageBuffers(*encoder, group);
+    if (group.rank() == 0) {
       SaveCheckpoint(options.checkpoint_path, fingerprint, state, encoder, head, optimizer, sampler, train_data);
     }
   };
@@ -314,12 +371,14 @@ TrainResult Train(const TrainOptions& options_in,
   evaluation.batch_size = options.batch_size;
   evaluation.supcon_batches = options.supcon_eval_batches;
   evaluation.probe = options.probe;
+  evaluation.communicator = &group;
 
   const auto embed = [&] {
+    AverageBuffers(*encoder, group);
     Embeddings embeddings;
-    embeddings.train = Embed(encoder, head, train_data);
+    embeddings.train = EmbedSharded(encoder, head, train_data, group);
     embeddings.train_labels = train_data.labels();
-    embeddings.test = Embed(encoder, head, test_data);
+    embeddings.test = EmbedSharded(encoder, head, test_data, group);
     embeddings.test_labels = test_data.labels();
     if (HasClassifier(options.loss.kind)) embeddings.classifier = head->classifier().detach().clone();
     return embeddings;
@@ -340,7 +399,8 @@ TrainResult Train(const TrainOptions& options_in,
     state.loss_count = 0;
     state.history.push_back(record);
     result.embeddings = std::move(embeddings);
-    return callbacks.on_evaluation && callbacks.on_evaluation(state.history);
+    const bool stop = callbacks.on_evaluation && callbacks.on_evaluation(state.history);
+    return distributed ? group.AnyTrue(stop) : stop;
   };
 
   encoder->train();
@@ -356,17 +416,30 @@ TrainResult Train(const TrainOptions& options_in,
     for (auto& group : optimizer.param_groups()) {
       static_cast<torch::optim::SGDOptions&>(group.options()).lr(learning_rate);
     }
-    const Batch batch = train_data.MakeBatch(sampler.Next());
-    const torch::Tensor loss = head->forward(head->Represent(encoder->forward(batch.images)), batch.labels);
-    const double loss_value = loss.item<double>();
+    const Batch batch = train_data.MakeBatch(sampler.Next(), local_first, local_batch);
+    const torch::Tensor representations = head->Represent(encoder->forward(batch.images));
+    double loss_value = 0.0;
+    if (!distributed) {
+      const torch::Tensor loss = head->forward(representations, batch.labels);
+      loss_value = loss.item<double>();
+      if (std::isfinite(loss_value)) {
+        optimizer.zero_grad();
+        loss.backward();
+      }
+    } else {
+      // Each rank's loss is its share of the global batch's; gradients and shares are summed over the ranks in
+      // one all-reduce, so every rank sees the same loss and takes the same step.
+      const torch::Tensor loss = DataParallelLoss(*head, representations, batch.labels, group);
+      optimizer.zero_grad();
+      loss.backward();
+      loss_value = AllReduceGradients(parameters, {loss.item<double>()}, group).front();
+    }
     if (!std::isfinite(loss_value)) {
       result.status = "diverged";
       result.message = fmt::format("the loss of step {} is {}; the last checkpoint and the log are kept",
                                    state.iteration + 1, loss_value);
       break;
     }
-    optimizer.zero_grad();
-    loss.backward();
     optimizer.step();
     ++state.iteration;
     state.loss_sum += loss_value;
@@ -399,7 +472,9 @@ TrainResult Train(const TrainOptions& options_in,
                                    options.iterations);
       break;
     }
-    if (callbacks.on_step && callbacks.on_step(progress) && !last) {
+    bool cancel = callbacks.on_step && callbacks.on_step(progress);
+    if (distributed) cancel = group.AnyTrue(cancel);  // a signal received by one rank stops every rank
+    if (cancel && !last) {
       checkpoint();
       result.status = "cancelled";
       result.message = fmt::format("stopped after step {} of {}", state.iteration, options.iterations);

@@ -50,6 +50,10 @@ class DataPipeline {
 
   // The images with the given indices (augmented) and their labels.
   Batch MakeBatch(const std::vector<std::int64_t>& indices);
+  // The part [first, first + count) of that batch, with the augmentation the whole batch gets (the generator
+  // advances over all of `indices`): the parts that W data-parallel ranks make form the one-process batch. Throws
+  // std::invalid_argument for a part outside the indices.
+  Batch MakeBatch(const std::vector<std::int64_t>& indices, std::int64_t first, std::int64_t count);
   // Images [start, start + count) without augmentation, normalized, on the device (evaluation).
   torch::Tensor Slice(std::int64_t start, std::int64_t count) const;
   // All labels, on the device.
@@ -64,7 +68,8 @@ class DataPipeline {
 
  private:
   torch::Tensor Normalize(const torch::Tensor& pixels) const;
-  torch::Tensor CropFlip(const torch::Tensor& pixels);
+  // Augments `pixels`, the images [first, first + B) of a batch of `total`.
+  torch::Tensor CropFlip(const torch::Tensor& pixels, std::int64_t first, std::int64_t total);
 
   torch::Tensor pixels_;          // N x C x H x W uint8, CPU
   torch::Tensor labels_;          // N int64, CPU

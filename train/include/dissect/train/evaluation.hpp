@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "dissect/train/communicator.hpp"
 #include "dissect/train/data_pipeline.hpp"
 #include "dissect/train/encoder.hpp"
 #include "dissect/train/losses.hpp"
@@ -30,6 +31,10 @@ struct Embeddings {
 // Forward passes in evaluation mode (BatchNorm running statistics) without gradients, `chunk` images at a time.
 // Returns the N x h representations on the pipeline's device.
 torch::Tensor Embed(Encoder& encoder, LossHead& head, const DataPipeline& data, std::int64_t chunk = 1024);
+// The same, sharded over the ranks: each embeds its ShardRange of the images, and every rank returns all N x h
+// (gathered in image order). Every rank must hold the same model (data_parallel.hpp: AverageBuffers).
+torch::Tensor EmbedSharded(
+    Encoder& encoder, LossHead& head, const DataPipeline& data, Communicator& communicator, std::int64_t chunk = 1024);
 
 // Paper: retrained linear probe (THEORY.md): bias-free, SGD without momentum, poly-5 schedule, i.i.d. batches.
 struct LinearProbeOptions {
@@ -50,8 +55,13 @@ struct LinearProbeResult {
 };
 
 // Trains the probe on frozen `train` representations (from zero weights; the problem is convex) and reports its
-// accuracies. Throws std::invalid_argument for mismatched shapes.
-LinearProbeResult TrainLinearProbe(const Embeddings& embeddings, int num_classes, const LinearProbeOptions& options);
+// accuracies. With a distributed communicator, every rank draws the same batches and computes the gradient of its
+// share of each batch's rows (ShardRange), summed by an all-reduce: every rank ends with the same probe, that of one
+// process up to the order of sums. Throws std::invalid_argument for mismatched shapes.
+LinearProbeResult TrainLinearProbe(const Embeddings& embeddings,
+                                   int num_classes,
+                                   const LinearProbeOptions& options,
+                                   Communicator* communicator = nullptr);
 
 struct EvaluationOptions {
   LossOptions loss;                // the training loss (kind, K, tau)
@@ -59,6 +69,7 @@ struct EvaluationOptions {
   std::int64_t supcon_batches = 32;  // i.i.d. batches drawn for the SC loss estimate
   LinearProbeOptions probe;        // the retrained probe
   std::uint64_t seed = 0;          // draws of the SC estimate
+  Communicator* communicator = nullptr;  // shards the probe's batches over the ranks (null: this process); not owned
 };
 
 // One evaluation; every field NaN when not computed (e.g. no own classifier for supcon, probe disabled).

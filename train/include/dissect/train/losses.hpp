@@ -38,6 +38,19 @@ torch::Tensor SupConLoss(const torch::Tensor& representations,
                          theory::Temperature temperature,
                          theory::SupConReduction reduction = theory::SupConReduction::kBatchMean);
 
+// Paper: SC loss (THEORY.md) of some anchors of a batch: the anchors (A x h, labels A) are the rows
+// [anchor_offset, anchor_offset + A) of batch (B x h, labels B). Each anchor's term runs over the whole batch; the
+// result is the sum of the anchors' terms (kSum) or that sum divided by B (kBatchMean, kReference), so that the sums
+// over a partition of the batch into anchor blocks add up to SupConLoss of the batch (data-parallel training).
+// Throws std::invalid_argument for mismatched shapes or an anchor block outside the batch.
+torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
+                                  const torch::Tensor& anchor_labels,
+                                  const torch::Tensor& batch,
+                                  const torch::Tensor& batch_labels,
+                                  std::int64_t anchor_offset,
+                                  theory::Temperature temperature,
+                                  theory::SupConReduction reduction);
+
 // Paper: CE loss (THEORY.md). Mean over the B rows of -log softmax(representations W^T)_{y}. weights: K x h.
 torch::Tensor CrossEntropyLoss(const torch::Tensor& representations,
                                const torch::Tensor& labels,
@@ -76,6 +89,8 @@ class LossHeadImpl : public torch::nn::Module {
   torch::Tensor Represent(const torch::Tensor& features) const;
   // The loss of a batch of representations (from Represent).
   torch::Tensor forward(const torch::Tensor& representations, const torch::Tensor& labels);
+  // True where forward computes this batch's SC loss with TiledSupConLoss (supcon_algorithm, the budget, the device).
+  bool UsesTiledSupCon(const torch::Tensor& representations) const;
   // K x h classifier rows (undefined tensor for supcon).
   torch::Tensor classifier() const { return weights_; }
   const LossOptions& options() const { return options_; }

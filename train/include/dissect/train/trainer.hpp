@@ -8,11 +8,13 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "dissect/train/batch_sampler.hpp"
+#include "dissect/train/communicator.hpp"
 #include "dissect/train/data_pipeline.hpp"
 #include "dissect/train/encoder.hpp"
 #include "dissect/train/evaluation.hpp"
@@ -67,6 +69,13 @@ struct TrainOptions {
   std::filesystem::path checkpoint_path;
   // Continue from checkpoint_path (which must exist and come from a run with the same options).
   bool resume = false;
+  // The data-parallel group of this process (null, or one rank: this process alone). Each of its W ranks runs Train
+  // with the same options and data; batch_size is the global b (divisible by W), each rank computes b / W images of
+  // every batch, and the trajectory is that of one process up to the order of floating-point sums
+  // (data_parallel.hpp). Rank 0 alone writes the checkpoint and reads it on resumption.
+  std::shared_ptr<Communicator> communicator;
+  // Batch-norm statistics of the global batch instead of each rank's part (SyncBatchNorm2d); no effect on one rank.
+  bool sync_batch_norm = false;
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
@@ -108,7 +117,9 @@ struct TrainResult {
 
 // Trains on data.train and evaluates on data.train and data.test. `train_labels`, when not empty, replaces the
 // training labels (the noise experiment). Throws std::invalid_argument for bad options or data, std::runtime_error
-// for an unreadable or mismatched checkpoint; divergence and cancellation are reported in the result.
+// for an unreadable or mismatched checkpoint; divergence and cancellation are reported in the result. Distributed:
+// ranks that run different options or data throw std::invalid_argument on every rank, and a lost peer or a timeout
+// throws std::runtime_error on every surviving rank (the last checkpoint stays as it was).
 TrainResult Train(const TrainOptions& options,
                   const DataSplit& data,
                   const TrainCallbacks& callbacks = {},
