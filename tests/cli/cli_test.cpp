@@ -515,6 +515,28 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
     std::ofstream(bad_data / name) << "garbage";
   }
   RequireUsageError("train --data mnist --data-dir '" + bad_data.string() + "'", "train-images-idx3-ubyte");
+  // Data-parallel flags.
+  RequireUsageError("train --world-size 2 --rank 2", "rank in [0, 2)");
+  RequireUsageError("train --world-size 0", "--world-size");
+  RequireUsageError("train --world-size 2 --dist-timeout nan", "timeout_seconds > 0");
+  RequireUsageError("launch --grace 0 train", "--grace > 0");
+  RequireUsageError("train --world-size 2 --master node-7", "HOST:PORT");
+  RequireUsageError("train --world-size 2 --master node-7:70000", "HOST:PORT");
+  RequireUsageError("train --world-size 2 --batch-size 255", "--batch-size 255 is not divisible by --world-size 2");
+  RequireUsageError("train --world-size 2 --dist-timeout 0", "timeout_seconds > 0");
+  RequireUsageError("train --world-size 2 --dist-backend mpi", "backend");
+  RequireUsageError("launch --processes 2", "expected the command to run");
+  RequireUsageError("launch --processes 2 minimize", "expected the command to run");
+  RequireUsageError("launch --processes 2 train --rank 1", "--rank is set by the launcher");
+}
+
+TEST_CASE("dissect train: a rank whose master never answers fails within --dist-timeout, naming the address") {
+  const RunResult result = Run("train --world-size 2 --rank 1 --master 127.0.0.1:9 --dist-timeout 2 --iterations 1");
+  INFO(result.err);
+  CHECK(result.exit_code != 0);
+  CHECK_THAT(result.err, Catch::Contains("error: "));
+  CHECK_THAT(result.err, Catch::Contains("127.0.0.1:9"));
+  CHECK(result.out.empty());
 }
 
 // --- dissect geometry ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ Application::Application()
                             RegisterMinimizeCommand(app_),
                             RegisterTrainCommand(app_),
                             RegisterGeometryCommand(app_),
-                            RegisterNoiseCommand(app_)}) {
+                            RegisterNoiseCommand(app_),
+                            RegisterLaunchCommand(app_)}) {
     commands_.insert(commands_.end(), registered.begin(), registered.end());
   }
 }
@@ -27,7 +28,7 @@ std::optional<int> Application::Parse(int argc, char** argv, std::ostream& error
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
     errors << "error: unknown command '" << argv[1]
-           << "' (expected one of: bound, loss, minimize, train, geometry, noise)\nRun with --help for usage.\n";
+           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch)\nRun with --help for usage.\n";
     return 2;
   }
   try {

@@ -25,5 +25,7 @@ std::vector<Command> RegisterTrainCommand(CLI::App& app);
 std::vector<Command> RegisterGeometryCommand(CLI::App& app);
 // `dissect noise`.
 std::vector<Command> RegisterNoiseCommand(CLI::App& app);
+// `dissect launch`.
+std::vector<Command> RegisterLaunchCommand(CLI::App& app);
 
 }  // namespace dissect::cli

@@ -7,7 +7,8 @@ namespace dissect::cli {
 
 class ProgressLine {
  public:
-  ProgressLine();
+  // `wanted` false: never draws (e.g. the ranks of a data-parallel run other than rank 0).
+  explicit ProgressLine(bool wanted = true);
   ~ProgressLine();
   // Redraws the line (at most ten times a second).
   void Update(const std::string& text);

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "dissect/train/communicator.hpp"
 #include "dissect/train/trainer.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
@@ -28,6 +29,14 @@ struct TrainCommandFlags : TrainFlags {
   bool resume = false;
   bool no_export = false;
   bool json = false;
+  // Data-parallel training (c10d): this process is rank `rank` of `world_size`.
+  int world_size = 1;
+  int rank = 0;
+  std::string master = "127.0.0.1:29500";
+  double dist_timeout = 120.0;
+  std::string dist_interface;
+  std::string dist_backend = "auto";
+  bool sync_batch_norm = false;
 };
 
 int RunTrain(const TrainCommandFlags& f) {
@@ -36,9 +45,24 @@ int RunTrain(const TrainCommandFlags& f) {
   options.checkpoint_every = f.checkpoint_every;
   if (!f.out.empty()) options.checkpoint_path = fs::path(f.out) / "checkpoint.pt";
   options.resume = f.resume;
+  options.sync_batch_norm = f.sync_batch_norm;
+  train::DistributedOptions distributed;
+  distributed.world_size = f.world_size;
+  distributed.rank = f.rank;
+  train::ParseMaster(f.master, &distributed);
+  distributed.timeout_seconds = f.dist_timeout;
+  distributed.network_interface = f.dist_interface;
+  distributed.backend = f.dist_backend;
+  distributed.Validate();
+  if (f.batch_size % f.world_size != 0) {
+    throw std::invalid_argument(
+        fmt::format("--batch-size {} is not divisible by --world-size {}", f.batch_size, f.world_size));
+  }
   options.Validate();
-  train::ResolveDevice(options.device);
-  const bool has_out = !f.out.empty();
+  const torch::Device device = train::ResolveDevice(options.device);
+  // Rank 0 writes the run's files and prints the report; the other ranks compute and stay quiet.
+  const bool lead = f.rank == 0;
+  const bool has_out = !f.out.empty() && lead;
   const fs::path dir(f.out);
   if (has_out && f.resume) {
     if (!fs::exists(dir / "checkpoint.pt")) {
@@ -48,10 +72,17 @@ int RunTrain(const TrainCommandFlags& f) {
     PrepareOutputDirectory(dir, f.force);
   }
 
-  ProgressLine progress;
+  ProgressLine progress(lead);
   progress.Update("train: reading " + f.data + (f.data_dir.empty() ? "" : " from " + f.data_dir));
   const train::DataSplit data = LoadTrainingData(f);
-  const nlohmann::ordered_json run = TrainRunJson(f, options, data);
+  if (f.world_size > 1) {
+    progress.Update(fmt::format("train: rank {} of {} joining the group at {}", f.rank, f.world_size, f.master));
+    options.communicator = train::Communicator::Create(distributed, device);
+  }
+  nlohmann::ordered_json run = TrainRunJson(f, options, data);
+  run["world_size"] = f.world_size;
+  run["sync_batch_norm"] = f.sync_batch_norm;
+  run["distributed_backend"] = options.communicator ? options.communicator->backend() : "none";
   if (has_out && !f.resume) WriteTextFileAtomic(dir / "meta.json", MetaJson(f.seed).dump(1) + "\n");
 
   train::TrainCallbacks callbacks;
@@ -89,6 +120,7 @@ int RunTrain(const TrainCommandFlags& f) {
   report.Add("loss", f.loss);
   report.Add("device", result.device);
   report.Add("threads", static_cast<long long>(result.threads));
+  report.Add("world_size", static_cast<long long>(f.world_size));
   report.Add("iterations_done", static_cast<long long>(result.iterations_done));
   report.Add("resumed_from", static_cast<long long>(result.resumed_from));
   report.Add("train_images_per_second", result.images_per_second);
@@ -96,11 +128,15 @@ int RunTrain(const TrainCommandFlags& f) {
     for (const auto& [name, value] : result.history.back().Columns()) report.Add(name, value);
   }
   report.AddJson("run", run);
-  report.Print(f.json, std::cout);
+  if (lead) report.Print(f.json, std::cout);
   if (result.status == "cancelled") {
-    std::cerr << "train: stopped by signal " << StopOnSignal::Requested()
-              << (has_out ? "; continue with the same command and --resume" : "") << '\n';
-    return 128 + StopOnSignal::Requested();
+    // A signal to one rank stops every rank; those that received none report the stop as rank 0's.
+    const int signal = StopOnSignal::Requested() != 0 ? StopOnSignal::Requested() : 2;
+    if (lead) {
+      std::cerr << "train: stopped by signal " << signal
+                << (has_out ? "; continue with the same command and --resume" : "") << '\n';
+    }
+    return 128 + signal;
   }
   return result.status == "completed" ? 0 : 1;
 }
@@ -118,6 +154,18 @@ std::vector<Command> RegisterTrainCommand(CLI::App& app) {
   cmd->add_flag("--resume", f->resume, "Continue the run in --out from its checkpoint");
   cmd->add_flag("--no-export", f->no_export, "Do not write the embeddings");
   cmd->add_flag("--json", f->json, "Print one JSON object");
+  cmd->add_option("--world-size", f->world_size, "Data-parallel processes W (c10d; the batch is split over them)")
+      ->check(CLI::Range(1, 1 << 16))
+      ->capture_default_str();
+  cmd->add_option("--rank", f->rank, "This process's rank in [0, W); rank 0 writes the files")->capture_default_str();
+  cmd->add_option("--master", f->master, "HOST:PORT of rank 0's rendezvous store")->capture_default_str();
+  cmd->add_option("--dist-timeout", f->dist_timeout, "Seconds a rank waits for the others before failing (> 0)")
+      ->capture_default_str();
+  cmd->add_option("--dist-interface", f->dist_interface, "Network interface for Gloo (e.g. eth0; default: by --master)");
+  cmd->add_option("--dist-backend", f->dist_backend, "auto (NCCL on CUDA, else Gloo), gloo or nccl")
+      ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
+      ->capture_default_str();
+  cmd->add_flag("--sync-batch-norm", f->sync_batch_norm, "Batch-norm statistics over the global batch (all ranks)");
   return {{cmd, [f] { return RunTrain(*f); }}};
 }
 

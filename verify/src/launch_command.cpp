@@ -1,0 +1,181 @@
+// `dissect launch`: starts W ranks of a data-parallel `dissect train` on this machine (c10d over loopback), watches
+// them, and ends them all when one fails. On several machines, start `dissect train --world-size W --rank r
+// --master HOST:PORT` on each instead (README).
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commands.hpp"
+#include "stop_signal.hpp"
+
+namespace dissect::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct LaunchFlags {
+  int processes = 2;
+  int master_port = 0;
+  double grace = 60.0;
+};
+
+// A port that is free on the loopback interface now (the kernel's choice for port 0).
+int FreeLoopbackPort() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("launch: cannot open a socket to find a free port");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof(address);
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  ::close(fd);
+  if (!ok) throw std::runtime_error("launch: cannot find a free port on 127.0.0.1 (pass --master-port)");
+  return ntohs(address.sin_port);
+}
+
+bool HasFlag(const std::vector<std::string>& args, const std::string& flag) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
+    return a == flag || a.rfind(flag + "=", 0) == 0;
+  });
+}
+
+// The exit code of a waitpid status, as a shell reports it (128 + signal for a killed process).
+int ExitCode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 1;
+}
+
+int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
+  if (!(f.grace > 0.0) || !std::isfinite(f.grace)) {
+    throw std::invalid_argument(fmt::format("launch: expected --grace > 0 seconds, got {}", f.grace));
+  }
+  if (args.empty() || args.front() != "train") {
+    throw std::invalid_argument("launch: expected the command to run after the launcher's flags, e.g. "
+                                "'dissect launch --processes 2 train --loss supcon ...'");
+  }
+  for (const char* flag : {"--world-size", "--rank", "--master"}) {
+    if (HasFlag(args, flag)) {
+      throw std::invalid_argument(fmt::format("launch: {} is set by the launcher; leave it out of the train flags", flag));
+    }
+  }
+  const int port = f.master_port > 0 ? f.master_port : FreeLoopbackPort();
+  const std::string master = fmt::format("127.0.0.1:{}", port);
+  if (!HasFlag(args, "--threads")) {
+    // The cores divided among the ranks (LibTorch would otherwise start a thread per core in each of them).
+    const int cores = static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+    args.push_back("--threads");
+    args.push_back(std::to_string(std::max(1, cores / f.processes)));
+  }
+
+  StopOnSignal stop_on_signal;
+  std::vector<pid_t> pids;
+  for (int rank = 0; rank < f.processes; ++rank) {
+    std::vector<std::string> child = {"dissect"};
+    child.insert(child.end(), args.begin(), args.end());
+    for (const std::string& extra : {std::string("--world-size"), std::to_string(f.processes), std::string("--rank"),
+                                     std::to_string(rank), std::string("--master"), master}) {
+      child.push_back(extra);
+    }
+    std::vector<char*> argv;
+    for (std::string& a : child) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      for (const pid_t p : pids) ::kill(p, SIGKILL);
+      throw std::runtime_error("launch: fork failed");
+    }
+    if (pid == 0) {
+      ::execv("/proc/self/exe", argv.data());
+      std::fprintf(stderr, "error: launch: cannot start rank %d\n", rank);
+      std::_Exit(127);
+    }
+    pids.push_back(pid);
+  }
+  std::cerr << fmt::format("launch: {} ranks of 'dissect {}' with the master at {}\n", f.processes, args.front(), master);
+
+  // Watch the ranks: the first failure starts the grace period in which the others should stop by themselves
+  // (their collectives fail at once when a peer is gone); then they are terminated, and finally killed.
+  std::vector<int> codes(pids.size(), -1);
+  int first_failure = 0;
+  Clock::time_point failed_at{};
+  bool terminated = false, killed = false;
+  int forwarded = 0;
+  std::size_t running = pids.size();
+  while (running > 0) {
+    int status = 0;
+    const pid_t done = ::waitpid(-1, &status, WNOHANG);
+    if (done > 0) {
+      const auto rank = static_cast<std::size_t>(std::find(pids.begin(), pids.end(), done) - pids.begin());
+      if (rank < pids.size()) {
+        codes[rank] = ExitCode(status);
+        --running;
+        if (codes[rank] != 0) {
+          std::cerr << fmt::format("launch: rank {} exited with code {}\n", rank, codes[rank]);
+          if (first_failure == 0) {
+            first_failure = codes[rank];
+            failed_at = Clock::now();
+          }
+        }
+      }
+      continue;
+    }
+    const int signal = StopOnSignal::Requested();
+    if (signal != 0 && forwarded != signal) {
+      for (std::size_t r = 0; r < pids.size(); ++r) {
+        if (codes[r] < 0) ::kill(pids[r], signal);
+      }
+      forwarded = signal;
+    }
+    if (first_failure != 0) {
+      const double waited = std::chrono::duration<double>(Clock::now() - failed_at).count();
+      if ((!terminated && waited > f.grace) || (!killed && waited > f.grace + 10.0)) {
+        const int how = terminated ? SIGKILL : SIGTERM;
+        for (std::size_t r = 0; r < pids.size(); ++r) {
+          if (codes[r] < 0) {
+            std::cerr << fmt::format("launch: rank {} still runs {:.0f} s after the failure; sending {}\n", r, waited,
+                                     how == SIGKILL ? "SIGKILL" : "SIGTERM");
+            ::kill(pids[r], how);
+          }
+        }
+        (terminated ? killed : terminated) = true;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return first_failure;
+}
+
+}  // namespace
+
+std::vector<Command> RegisterLaunchCommand(CLI::App& app) {
+  auto f = std::make_shared<LaunchFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "launch", "Run W data-parallel ranks of 'dissect train' on this machine: dissect launch --processes W train ...");
+  cmd->add_option("--processes", f->processes, "Number of ranks W")->check(CLI::Range(1, 1024))->capture_default_str();
+  cmd->add_option("--master-port", f->master_port, "Port of rank 0's store on 127.0.0.1 (default: a free one)")
+      ->check(CLI::Range(1, 65535));
+  cmd->add_option("--grace", f->grace, "Seconds the other ranks get to stop by themselves after one fails (> 0)")
+      ->capture_default_str();
+  // Everything from the first argument the launcher does not know ("train") on is the ranks' command line.
+  cmd->prefix_command();
+  return {{cmd, [f, cmd] { return RunLaunch(*f, cmd->remaining()); }}};
+}
+
+}  // namespace dissect::cli
