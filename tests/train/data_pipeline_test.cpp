@@ -128,7 +128,7 @@ TEST_CASE("DataPipeline: a pipeline loaded from a saved state augments as the or
   REQUIRE_THROWS_MATCHES(restored.LoadState("x"), std::invalid_argument, MessageContains("corrupt"));
 }
 
-TEST_CASE("DataPipeline: replaced labels must be one per image and inside [0, K)") {
+TEST_CASE("DataPipeline: replaced labels must be one per image and inside 0..K-1") {
   const train::ImageSet set = SmallSet(3);
   train::DataPipeline pipeline(set, train::ComputeNormalization(set), train::Augmentation::kNone, 0, torch::kCPU);
   pipeline.SetLabels({2, 2, 0});

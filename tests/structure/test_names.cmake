@@ -1,0 +1,26 @@
+# Fails when a Catch2 test name would be lost by catch_discover_tests: CMake lists do not split inside square
+# brackets, so a name with an unbalanced '[' (e.g. "inside [0, K)") swallows every later test of its binary into one
+# entry that runs none of them. Run as: cmake -DSOURCE_DIR=<repo>/tests -P test_names.cmake
+file(GLOB_RECURSE files "${SOURCE_DIR}/*_test.cpp")
+set(violations "")
+foreach(file IN LISTS files)
+  file(STRINGS "${file}" lines REGEX "TEST_CASE\\(\"")
+  foreach(line IN LISTS lines)
+    string(REGEX MATCH "TEST_CASE\\(\"([^\"]*)\"" _ "${line}")
+    set(name "${CMAKE_MATCH_1}")
+    string(REGEX REPLACE "[^][]" "" brackets "${name}")
+    # Balanced: repeatedly remove "[]" pairs.
+    set(previous "")
+    while(NOT brackets STREQUAL previous)
+      set(previous "${brackets}")
+      string(REPLACE "[]" "" brackets "${brackets}")
+    endwhile()
+    if(NOT brackets STREQUAL "")
+      set(violations "${violations}\n${file}: \"${name}\" has unbalanced square brackets")
+    endif()
+  endforeach()
+endforeach()
+if(violations)
+  message(FATAL_ERROR "test names that ctest cannot register one by one:${violations}")
+endif()
+message(STATUS "every test name has balanced square brackets")
