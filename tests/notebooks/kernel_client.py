@@ -1,0 +1,36 @@
+"""Runs cells on the clang-repl kernel (kernel spec xcpp17 under JUPYTER_PATH) and returns what came back."""
+
+import jupyter_client
+
+
+class Session:
+    def __init__(self, cwd):
+        self.manager = jupyter_client.KernelManager(kernel_name="xcpp17")
+        self.manager.start_kernel(cwd=cwd)
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=60)
+
+    def run(self, code, timeout=120):
+        """Returns (status, stdout, stderr, displays, error) of one cell."""
+        msg_id = self.client.execute(code)
+        stdout, stderr, displays, error = [], [], [], None
+        while True:
+            msg = self.client.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind, content = msg["msg_type"], msg["content"]
+            if kind == "stream":
+                (stdout if content["name"] == "stdout" else stderr).append(content["text"])
+            elif kind == "display_data":
+                displays.append(content["data"])
+            elif kind == "error":
+                error = content
+            elif kind == "status" and content["execution_state"] == "idle":
+                break
+        reply = self.client.get_shell_msg(timeout=timeout)
+        return reply["content"]["status"], "".join(stdout), "".join(stderr), displays, error
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
