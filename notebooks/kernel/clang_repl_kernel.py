@@ -325,7 +325,11 @@ class ClangReplKernel(Kernel):
     def _resolve(self, path):
         return path if os.path.isabs(path) else os.path.normpath(os.path.join(self.cwd, path))
 
-    def _start(self, deadline, replay):
+    def _start(self, replay):
+        """Starts clang-repl (and replays the units that ran); returns the seconds it took, which the cell's timeout
+        does not count (the start has its own bound)."""
+        begin = time.monotonic()
+        deadline = begin + max(self.timeout, 120.0)
         if self.binary is None:
             raise ReplError("NoInterpreter", "no clang-repl found: install Debian's clang-tools-19 (or set "
                             "DISSECT_CLANG_REPL)", [])
@@ -334,6 +338,7 @@ class ClangReplKernel(Kernel):
             errors, _ = self.repl.run(unit, deadline, lambda name, text: None)
             if any("error:" in line for line in errors):
                 raise ReplError("ReplayError", "replaying the earlier cells after a restart failed", errors)
+        return time.monotonic() - begin
 
     def _stop(self):
         if self.repl is not None:
@@ -365,14 +370,14 @@ class ClangReplKernel(Kernel):
                         self.include_paths.append(path)
                         if self.repl is not None:  # clang-repl takes include paths at start: restart and replay
                             self._stop()
-                            self._start(deadline, replay=True)
+                            deadline += self._start(replay=True)
                     continue
                 if kind == "add_library_path":
                     self.library_paths.append(self._resolve(argument))
                     continue
                 unit = "%lib " + self._find_library(argument)
             if self.repl is None or not self.repl.alive():
-                self._start(deadline, replay=False)
+                deadline += self._start(replay=False)
             unit = drop_top_level_const(unit)
             sent = wrap_statement(unit) if is_statement(unit) else unit
             errors, exception = self.repl.run(sent, deadline, on_output)
