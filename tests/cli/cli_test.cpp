@@ -539,6 +539,36 @@ TEST_CASE("dissect train: a rank whose master never answers fails within --dist-
   CHECK(result.out.empty());
 }
 
+// --- dissect reproduce ---------------------------------------------------------------------------------------------
+
+TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a rerun reuses the finished parts") {
+  const fs::path dir = ScratchDir() / "reproduce";
+  fs::remove_all(dir);
+  const RunResult first = Run("reproduce --out " + Quote(dir) + " --json");
+  INFO(first.err);
+  REQUIRE(first.exit_code == 0);
+  const nlohmann::json result = nlohmann::json::parse(first.out);
+  CHECK(result["value"] == 0);
+  REQUIRE(result["claims"].size() == 3);
+  for (const auto& claim : result["claims"]) {
+    INFO(claim.dump());
+    CHECK(claim["verdict"] == "PASS");
+    CHECK_FALSE(claim["measured"].get<std::string>().empty());
+  }
+  CHECK_THAT(result["claims"][1]["measured"].get<std::string>(), Catch::Contains("minimum 25205.6886368"));
+  const std::string report = ReadFile(dir / "report.md");
+  CHECK_THAT(report, Catch::Contains("| 1c | Figure 6"));
+  CHECK(nlohmann::json::parse(ReadFile(dir / "meta.json"))["profile"] == "quick");
+  for (const char* part : {"theory_sweep", "figure5", "figure6"}) {
+    CHECK(fs::exists(dir / "parts" / (std::string(part) + ".json")));
+  }
+  const RunResult second = Run("reproduce --out " + Quote(dir));
+  CHECK(second.exit_code == 0);
+  CHECK_THAT(second.err, Catch::Contains("figure6: reusing"));
+  RequireUsageError("reproduce --profile paper --out " + Quote(dir), "not available yet");
+  RequireUsageError("reproduce --profile huge", "--profile");
+}
+
 // --- dissect geometry ---------------------------------------------------------------------------------------------
 
 namespace {

@@ -14,7 +14,8 @@ Application::Application()
                             RegisterTrainCommand(app_),
                             RegisterGeometryCommand(app_),
                             RegisterNoiseCommand(app_),
-                            RegisterLaunchCommand(app_)}) {
+                            RegisterLaunchCommand(app_),
+                            RegisterReproduceCommand(app_)}) {
     commands_.insert(commands_.end(), registered.begin(), registered.end());
   }
 }
@@ -28,7 +29,7 @@ std::optional<int> Application::Parse(int argc, char** argv, std::ostream& error
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
     errors << "error: unknown command '" << argv[1]
-           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch)\nRun with --help for usage.\n";
+           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch, reproduce)\nRun with --help for usage.\n";
     return 2;
   }
   try {

@@ -27,5 +27,7 @@ std::vector<Command> RegisterGeometryCommand(CLI::App& app);
 std::vector<Command> RegisterNoiseCommand(CLI::App& app);
 // `dissect launch`.
 std::vector<Command> RegisterLaunchCommand(CLI::App& app);
+// `dissect reproduce`: the paper's claims with expected and measured values and verdicts, in a report folder.
+std::vector<Command> RegisterReproduceCommand(CLI::App& app);
 
 }  // namespace dissect::cli

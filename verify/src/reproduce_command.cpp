@@ -1,0 +1,251 @@
+// `dissect reproduce`: the paper's claims checked on this machine, each with its expected value, the measured value
+// and a verdict, composed from the other commands (run as child processes of this binary, each into its own part
+// folder). A rerun reuses the parts that finished. This first part covers the theory claims (issue "dissect
+// reproduce", claim 1): free-point minima against the bounds over a sweep, the multiset objective of Figure 5 at its
+// known answer, and the per-batch minimizers of Figure 6.
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+#include "output.hpp"
+#include "output_files.hpp"
+#include "stop_signal.hpp"
+
+namespace dissect::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+struct ReproduceFlags {
+  std::string profile = "quick";
+  std::string out = "reproduce";
+  bool fresh = false;
+  bool json = false;
+};
+
+// One claim of the report: what the paper says, what was expected and measured, and the verdict.
+struct Claim {
+  std::string id;
+  std::string statement;
+  std::string expected;
+  std::string measured;
+  bool pass = false;
+};
+
+// The arguments of each profile's theory sweep (minimize --sweep).
+std::vector<std::string> SweepArguments(const std::string& profile) {
+  if (profile == "quick") {
+    return {"--sweep-classes", "2,3,5", "--sweep-temperatures", "0.1,0.5,1", "--sweep-per-class", "1,3",
+            "--sweep-seeds", "2"};
+  }
+  return {"--sweep-classes", "2,3,5,10", "--sweep-temperatures", "0.05,0.1,0.5,1", "--sweep-per-class", "1,5,20",
+          "--sweep-seeds", "5"};
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Runs `dissect ARGS --json` as a child (its progress goes to this stderr) unless `part`.json exists; the JSON it
+// printed is kept as part.json (written once the child succeeded). Returns the parsed JSON.
+Json RunPart(const fs::path& dir, const std::string& part, std::vector<std::string> args) {
+  const fs::path result = dir / "parts" / (part + ".json");
+  if (fs::exists(result)) {
+    std::cerr << fmt::format("reproduce: {}: reusing {}\n", part, result.string());
+    return Json::parse(ReadFile(result));
+  }
+  fs::create_directories(dir / "parts");
+  const fs::path stdout_path = dir / "parts" / (part + ".stdout.tmp");
+  args.push_back("--json");
+  std::cerr << fmt::format("reproduce: {}: dissect {}\n", part, fmt::join(args, " "));
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("reproduce: fork failed");
+  if (pid == 0) {
+    std::vector<std::string> all = {"dissect"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!std::freopen(stdout_path.c_str(), "w", stdout)) std::_Exit(126);
+    ::execv("/proc/self/exe", argv.data());
+    std::_Exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  if (StopOnSignal::Requested() != 0 || code == 130 || code == 143) {
+    fs::remove(stdout_path);
+    throw std::runtime_error(fmt::format("reproduce: stopped during {}; rerun the same command to go on", part));
+  }
+  const std::string text = ReadFile(stdout_path);
+  fs::remove(stdout_path);
+  Json parsed;
+  try {
+    parsed = Json::parse(text);
+  } catch (const std::exception&) {
+    throw std::runtime_error(fmt::format("reproduce: {} (dissect {}) exited with code {} and printed no JSON result",
+                                         part, fmt::join(args, " "), code));
+  }
+  // Exit code 1 is a check that failed: a result, kept and judged. Anything else is an error.
+  if (code != 0 && code != 1) {
+    throw std::runtime_error(fmt::format("reproduce: {} (dissect {}) failed with exit code {}", part,
+                                         fmt::join(args, " "), code));
+  }
+  parsed["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WriteTextFileAtomic(result, parsed.dump(1) + "\n");
+  return parsed;
+}
+
+double Number(const Json& value) { return value.is_number() ? value.get<double>() : std::nan(""); }
+
+Claim SweepClaim(const Json& sweep) {
+  Claim c{"1a", "Free-point minima of CE and SC equal their lower bounds, at a regular simplex (h >= K-1)",
+          fmt::format("every configuration: relative gap <= {:g}, class-mean Gram error <= {:g}",
+                      Number(sweep["gap_target"]), Number(sweep["gram_target"])),
+          "", false};
+  double gap = 0.0, gram = 0.0;
+  int simplex_rows = 0;
+  for (const Json& row : sweep["rows"]) {
+    if (Number(row["dim"]) + 1 < Number(row["classes"])) continue;  // h < K-1: no simplex, judged by the sweep itself
+    ++simplex_rows;
+    gap = std::max(gap, Number(row["max_rel_gap"]));
+    gram = std::max(gram, Number(row["max_gram_error"]));
+  }
+  const int failures = sweep["failures"].get<int>();
+  c.measured = fmt::format("{} configurations ({} with h >= K-1), {} failures; largest relative gap {:.3g}, largest "
+                           "Gram error {:.3g}",
+                           sweep["configurations"].get<int>(), simplex_rows, failures, gap, gram);
+  c.pass = failures == 0 && sweep["complete"].get<bool>() && simplex_rows > 0;
+  return c;
+}
+
+Claim MultisetClaim(const Json& figure5) {
+  constexpr double kKnownAnswer = 25205.688636803963;  // THEORY.md: K = 3, n = 2, b = 9, rho = 1
+  const double minimum = Number(figure5["final_loss"]);
+  const double rel = std::abs(minimum - kKnownAnswer) / kKnownAnswer;
+  return {"1b",
+          "Figure 5: SC summed over all 2002 multiset batches (K = 3, n = 2, b = 9, rho = 1) is minimized at the simplex",
+          fmt::format("minimum = bound = {:.17g} (relative difference <= 1e-9)", kKnownAnswer),
+          fmt::format("minimum {:.17g}, relative difference {:.3g}, class-mean Gram error {:.3g}", minimum, rel,
+                      Number(figure5["max_gram_error"])),
+          rel <= 1e-9};
+}
+
+Claim Figure6Claim(const Json& figure6) {
+  int below = 0, total = 0;
+  double largest_drop = 0.0;
+  for (const Json& row : figure6["compositions"]) {
+    ++total;
+    const double difference = Number(row["difference"]);
+    if (difference < -1e-9 * std::abs(Number(row["simplex_value"]))) ++below;
+    largest_drop = std::max(largest_drop, -difference);
+  }
+  const int failures = figure6["failures"].get<int>();
+  return {"1c",
+          "Figure 6: a single unbalanced batch (9 points, 3 classes, on the circle) is minimized away from the simplex",
+          "every composition minimized at or below its simplex value; the unbalanced ones strictly below",
+          fmt::format("{} compositions, {} strictly below the simplex value (largest drop {:.4g}), {} failures", total,
+                      below, largest_drop, failures),
+          failures == 0 && below > 0};
+}
+
+std::string ReportMarkdown(const std::vector<Claim>& claims, const std::string& profile) {
+  std::string md = fmt::format("# dissect reproduce (profile {})\n\n", profile);
+  md += "| claim | statement | expected | measured | verdict |\n|---|---|---|---|---|\n";
+  for (const Claim& c : claims) {
+    md += fmt::format("| {} | {} | {} | {} | {} |\n", c.id, c.statement, c.expected, c.measured,
+                      c.pass ? "PASS" : "FAIL");
+  }
+  md += "\nEach part's full output is in parts/ (the JSON each command printed, and its --out folder).\n";
+  return md;
+}
+
+int RunReproduce(const ReproduceFlags& f) {
+  if (f.profile == "paper") {
+    throw std::invalid_argument(
+        "reproduce: --profile paper (CIFAR-10/100, ResNet-18, 100,000 iterations) is not available yet; use quick or cpu");
+  }
+  const fs::path dir(f.out);
+  if (f.fresh && fs::exists(dir / "parts")) fs::remove_all(dir / "parts");
+  fs::create_directories(dir);
+  StopOnSignal stop_on_signal;
+  const auto start = std::chrono::steady_clock::now();
+
+  std::vector<std::string> sweep_args = {"minimize", "--sweep", "--out", (dir / "parts" / "theory_sweep").string(),
+                                         "--force"};
+  for (const std::string& a : SweepArguments(f.profile)) sweep_args.push_back(a);
+  const Json sweep = RunPart(dir, "theory_sweep", sweep_args);
+  const Json figure5 = RunPart(dir, "figure5", {"minimize", "--loss", "supcon", "--classes", "3", "--per-class", "2",
+                                                "--dim", "2", "--radius", "1", "--mode", "multiset", "--batch-size",
+                                                "9", "--out", (dir / "parts" / "figure5").string(), "--force"});
+  const Json figure6 =
+      RunPart(dir, "figure6", {"minimize", "--figure6", "--out", (dir / "parts" / "figure6").string(), "--force"});
+
+  const std::vector<Claim> claims = {SweepClaim(sweep), MultisetClaim(figure5), Figure6Claim(figure6)};
+  int failed = 0;
+  Json claims_json = Json::array();
+  for (const Claim& c : claims) {
+    failed += c.pass ? 0 : 1;
+    claims_json.push_back(
+        {{"id", c.id}, {"statement", c.statement}, {"expected", c.expected}, {"measured", c.measured},
+         {"verdict", c.pass ? "PASS" : "FAIL"}});
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WriteTextFileAtomic(dir / "report.md", ReportMarkdown(claims, f.profile));
+  WriteTextFileAtomic(dir / "claims.json", Json({{"profile", f.profile}, {"claims", claims_json}}).dump(1) + "\n");
+  Json meta = MetaJson(0);
+  meta["profile"] = f.profile;
+  meta["seconds"] = seconds;
+  Json parts = Json::object();
+  for (const auto& [name, part] : {std::pair<std::string, const Json*>{"theory_sweep", &sweep},
+                                   {"figure5", &figure5}, {"figure6", &figure6}}) {
+    parts[name] = {{"seconds", (*part)["seconds"]}};
+  }
+  meta["parts"] = parts;
+  WriteTextFileAtomic(dir / "meta.json", meta.dump(1) + "\n");
+
+  Report report;
+  report.Add("value", static_cast<long long>(failed), "failed claims");
+  report.Add("profile", f.profile);
+  for (const Claim& c : claims) report.Add("claim_" + c.id, c.pass ? "PASS" : "FAIL", c.id + " " + c.statement);
+  report.Add("report", (dir / "report.md").string());
+  report.Add("seconds", seconds);
+  report.AddJson("claims", claims_json);
+  report.Print(f.json, std::cout);
+  return failed == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+std::vector<Command> RegisterReproduceCommand(CLI::App& app) {
+  auto f = std::make_shared<ReproduceFlags>();
+  CLI::App* cmd = app.add_subcommand(
+      "reproduce", "Check the paper's claims on this machine: expected and measured values, verdicts, a report folder");
+  cmd->add_option("--profile", f->profile, "quick (default, minutes), cpu (about 2 hours) or paper (GPU, CIFAR)")
+      ->check(CLI::IsMember({"quick", "cpu", "paper"}))
+      ->capture_default_str();
+  cmd->add_option("--out", f->out, "Report folder: report.md, claims.json, meta.json, parts/")->capture_default_str();
+  cmd->add_flag("--fresh", f->fresh, "Recompute every part instead of reusing the finished ones");
+  cmd->add_flag("--json", f->json, "Print one JSON object");
+  return {{cmd, [f] { return RunReproduce(*f); }}};
+}
+
+}  // namespace dissect::cli
