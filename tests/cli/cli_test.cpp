@@ -544,7 +544,7 @@ TEST_CASE("dissect train: a rank whose master never answers fails within --dist-
 TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a rerun reuses the finished parts") {
   const fs::path dir = ScratchDir() / "reproduce";
   fs::remove_all(dir);
-  const RunResult first = Run("reproduce --out " + Quote(dir) + " --json");
+  const RunResult first = Run("reproduce --claims theory --out " + Quote(dir) + " --json");
   INFO(first.err);
   REQUIRE(first.exit_code == 0);
   const nlohmann::json result = nlohmann::json::parse(first.out);
@@ -562,11 +562,32 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   for (const char* part : {"theory_sweep", "figure5", "figure6"}) {
     CHECK(fs::exists(dir / "parts" / (std::string(part) + ".json")));
   }
-  const RunResult second = Run("reproduce --out " + Quote(dir));
+  const RunResult second = Run("reproduce --claims theory --out " + Quote(dir));
   CHECK(second.exit_code == 0);
   CHECK_THAT(second.err, Catch::Contains("figure6: reusing"));
   RequireUsageError("reproduce --profile paper --out " + Quote(dir), "not available yet");
   RequireUsageError("reproduce --profile huge", "--profile");
+}
+
+TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents; the exit code counts the failures") {
+  const fs::path dir = ScratchDir() / "reproduce_noise";
+  fs::remove_all(dir);
+  const RunResult run = Run("reproduce --claims noise --out " + Quote(dir) + " --json");
+  INFO(run.err);
+  REQUIRE((run.exit_code == 0 || run.exit_code == 1));
+  const nlohmann::json result = nlohmann::json::parse(run.out);
+  REQUIRE(result["claims"].size() == 2);
+  int failed = 0;
+  for (const auto& claim : result["claims"]) {
+    INFO(claim.dump());
+    CHECK((claim["verdict"] == "PASS" || claim["verdict"] == "FAIL"));
+    failed += claim["verdict"] == "FAIL" ? 1 : 0;
+    CHECK_THAT(claim["measured"].get<std::string>(), Catch::Contains("SC exponent"));
+    CHECK_THAT(claim["measured"].get<std::string>(), Catch::Contains("CE exponent"));
+  }
+  CHECK(result["value"] == failed);
+  CHECK(run.exit_code == (failed > 0 ? 1 : 0));
+  CHECK(fs::exists(dir / "parts" / "noise" / "noise.svg"));
 }
 
 // --- dissect geometry ---------------------------------------------------------------------------------------------

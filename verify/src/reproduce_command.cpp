@@ -1,13 +1,14 @@
 // `dissect reproduce`: the paper's claims checked on this machine, each with its expected value, the measured value
 // and a verdict, composed from the other commands (run as child processes of this binary, each into its own part
 // folder). A rerun reuses the parts that finished. This first part covers the theory claims (issue "dissect
-// reproduce", claim 1): free-point minima against the bounds over a sweep, the multiset objective of Figure 5 at its
-// known answer, and the per-batch minimizers of Figure 6.
+// reproduce", claims 1 and 4): free-point minima against the bounds over a sweep, the multiset objective of Figure 5
+// at its known answer, the per-batch minimizers of Figure 6, and the label-noise experiment (iterations to fit).
 
 #include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -34,7 +35,12 @@ struct ReproduceFlags {
   std::string out = "reproduce";
   bool fresh = false;
   bool json = false;
+  std::vector<std::string> claims = {"theory", "noise"};
 };
+
+bool Wanted(const ReproduceFlags& f, const std::string& group) {
+  return std::find(f.claims.begin(), f.claims.end(), group) != f.claims.end();
+}
 
 // One claim of the report: what the paper says, what was expected and measured, and the verdict.
 struct Claim {
@@ -53,6 +59,16 @@ std::vector<std::string> SweepArguments(const std::string& profile) {
   }
   return {"--sweep-classes", "2,3,5,10", "--sweep-temperatures", "0.05,0.1,0.5,1", "--sweep-per-class", "1,5,20",
           "--sweep-seeds", "5"};
+}
+
+// The label-noise experiment of each profile (dissect noise): quick, 1,000 Fashion-MNIST images; cpu, the noise
+// command's own cpu profile (2,000 images, 11 fractions, 20,000 steps).
+std::vector<std::string> NoiseArguments(const std::string& profile) {
+  if (profile == "quick") {
+    return {"--train-limit", "1000", "--test-limit", "1000", "--fractions", "0,0.25,0.5,0.75,1", "--iterations",
+            "6000", "--eval-every", "50", "--probe-iterations", "0", "--supcon-eval-batches", "1"};
+  }
+  return {"--profile", "cpu"};
 }
 
 std::string ReadFile(const fs::path& path) {
@@ -167,6 +183,36 @@ Claim Figure6Claim(const Json& figure6) {
           failures == 0 && below > 0};
 }
 
+// The power-law fit of one loss in dissect noise's JSON: exponent and its bootstrap interval.
+struct Exponent {
+  double value = std::nan(""), low = std::nan(""), high = std::nan("");
+  std::string verdict;
+};
+
+Exponent ReadExponent(const Json& noise, const std::string& loss) {
+  Exponent e;
+  e.value = Number(noise[loss + "_exponent"]);
+  e.verdict = noise.value(loss + "_verdict", std::string("missing"));
+  if (noise.contains("fits") && noise["fits"].contains(loss)) {
+    const Json& fit = noise["fits"][loss];
+    e.low = Number(fit.value("exponent_low", Json()));
+    e.high = Number(fit.value("exponent_high", Json()));
+  }
+  return e;
+}
+
+std::vector<Claim> NoiseClaims(const Json& noise) {
+  const Exponent sc = ReadExponent(noise, "supcon"), ce = ReadExponent(noise, "ce");
+  const std::string measured = fmt::format("SC exponent {:.3g} [{:.3g}, {:.3g}] ({}); CE exponent {:.3g} [{:.3g}, "
+                                           "{:.3g}] ({}); 95% bootstrap intervals",
+                                           sc.value, sc.low, sc.high, sc.verdict, ce.value, ce.low, ce.high, ce.verdict);
+  return {{"4a", "Label noise: iterations to fit grow superlinearly in the flipped labels for SC, about linearly for CE",
+           "SC interval above 1 (superlinear); CE interval containing 1 (linear)", measured,
+           sc.verdict == "superlinear" && ce.verdict == "linear"},
+          {"4b", "Label noise: SC's iterations to fit grow faster than CE's",
+           "SC's exponent interval entirely above CE's", measured, sc.low > ce.high}};
+}
+
 std::string ReportMarkdown(const std::vector<Claim>& claims, const std::string& profile) {
   std::string md = fmt::format("# dissect reproduce (profile {})\n\n", profile);
   md += "| claim | statement | expected | measured | verdict |\n|---|---|---|---|---|\n";
@@ -189,17 +235,34 @@ int RunReproduce(const ReproduceFlags& f) {
   StopOnSignal stop_on_signal;
   const auto start = std::chrono::steady_clock::now();
 
-  std::vector<std::string> sweep_args = {"minimize", "--sweep", "--out", (dir / "parts" / "theory_sweep").string(),
-                                         "--force"};
-  for (const std::string& a : SweepArguments(f.profile)) sweep_args.push_back(a);
-  const Json sweep = RunPart(dir, "theory_sweep", sweep_args);
-  const Json figure5 = RunPart(dir, "figure5", {"minimize", "--loss", "supcon", "--classes", "3", "--per-class", "2",
-                                                "--dim", "2", "--radius", "1", "--mode", "multiset", "--batch-size",
-                                                "9", "--out", (dir / "parts" / "figure5").string(), "--force"});
-  const Json figure6 =
-      RunPart(dir, "figure6", {"minimize", "--figure6", "--out", (dir / "parts" / "figure6").string(), "--force"});
+  std::vector<Claim> claims;
+  Json parts = Json::object();
+  const auto keep = [&](const std::string& name, const Json& part) { parts[name] = {{"seconds", part["seconds"]}}; };
+  if (Wanted(f, "theory")) {
+    std::vector<std::string> sweep_args = {"minimize", "--sweep", "--out", (dir / "parts" / "theory_sweep").string(),
+                                           "--force"};
+    for (const std::string& a : SweepArguments(f.profile)) sweep_args.push_back(a);
+    const Json sweep = RunPart(dir, "theory_sweep", sweep_args);
+    const Json figure5 = RunPart(dir, "figure5", {"minimize", "--loss", "supcon", "--classes", "3", "--per-class", "2",
+                                                  "--dim", "2", "--radius", "1", "--mode", "multiset", "--batch-size",
+                                                  "9", "--out", (dir / "parts" / "figure5").string(), "--force"});
+    const Json figure6 =
+        RunPart(dir, "figure6", {"minimize", "--figure6", "--out", (dir / "parts" / "figure6").string(), "--force"});
+    claims.push_back(SweepClaim(sweep));
+    claims.push_back(MultisetClaim(figure5));
+    claims.push_back(Figure6Claim(figure6));
+    keep("theory_sweep", sweep);
+    keep("figure5", figure5);
+    keep("figure6", figure6);
+  }
+  if (Wanted(f, "noise")) {
+    std::vector<std::string> noise_args = {"noise", "--out", (dir / "parts" / "noise").string(), "--force"};
+    for (const std::string& a : NoiseArguments(f.profile)) noise_args.push_back(a);
+    const Json noise = RunPart(dir, "noise", noise_args);
+    for (const Claim& c : NoiseClaims(noise)) claims.push_back(c);
+    keep("noise", noise);
+  }
 
-  const std::vector<Claim> claims = {SweepClaim(sweep), MultisetClaim(figure5), Figure6Claim(figure6)};
   int failed = 0;
   Json claims_json = Json::array();
   for (const Claim& c : claims) {
@@ -214,11 +277,6 @@ int RunReproduce(const ReproduceFlags& f) {
   Json meta = MetaJson(0);
   meta["profile"] = f.profile;
   meta["seconds"] = seconds;
-  Json parts = Json::object();
-  for (const auto& [name, part] : {std::pair<std::string, const Json*>{"theory_sweep", &sweep},
-                                   {"figure5", &figure5}, {"figure6", &figure6}}) {
-    parts[name] = {{"seconds", (*part)["seconds"]}};
-  }
   meta["parts"] = parts;
   WriteTextFileAtomic(dir / "meta.json", meta.dump(1) + "\n");
 
@@ -243,6 +301,10 @@ std::vector<Command> RegisterReproduceCommand(CLI::App& app) {
       ->check(CLI::IsMember({"quick", "cpu", "paper"}))
       ->capture_default_str();
   cmd->add_option("--out", f->out, "Report folder: report.md, claims.json, meta.json, parts/")->capture_default_str();
+  cmd->add_option("--claims", f->claims, "Groups of claims to check: theory, noise")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"theory", "noise"}))
+      ->capture_default_str();
   cmd->add_flag("--fresh", f->fresh, "Recompute every part instead of reusing the finished ones");
   cmd->add_flag("--json", f->json, "Print one JSON object");
   return {{cmd, [f] { return RunReproduce(*f); }}};
