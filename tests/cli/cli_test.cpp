@@ -569,6 +569,25 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   RequireUsageError("reproduce --profile huge", "--profile");
 }
 
+TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with the accuracy table of 6 runs") {
+  const fs::path dir = ScratchDir() / "reproduce_trained";
+  fs::remove_all(dir);
+  const RunResult run = Run("reproduce --claims trained --out " + Quote(dir) + " --json");
+  INFO(run.err);
+  REQUIRE((run.exit_code == 0 || run.exit_code == 1));
+  const nlohmann::json result = nlohmann::json::parse(run.out);
+  REQUIRE(result["claims"].size() == 3);
+  CHECK(result["claims"][0]["id"] == "2a");
+  CHECK(result["claims"][2]["id"] == "3");
+  CHECK_THAT(result["claims"][2]["measured"].get<std::string>(), Catch::Contains("supcon: rho -"));
+  int failed = 0;
+  for (const auto& claim : result["claims"]) failed += claim["verdict"] == "FAIL" ? 1 : 0;
+  CHECK(run.exit_code == (failed > 0 ? 1 : 0));
+  const std::string table = ReadFile(dir / "accuracy_table.md");
+  for (const char* row : {"| ce |", "| ce-fix |", "| supcon |"}) CHECK_THAT(table, Catch::Contains(row));
+  CHECK_THAT(ReadFile(dir / "report.md"), Catch::Contains("## Test accuracy (%) of the trained encoders"));
+}
+
 TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents; the exit code counts the failures") {
   const fs::path dir = ScratchDir() / "reproduce_noise";
   fs::remove_all(dir);
