@@ -14,7 +14,7 @@ packages=(
   catch2 nlohmann-json3-dev libcli11-dev
   zlib1g-dev libgloo-dev dataset-fashion-mnist
   python3-numpy python3-torch python3-torchvision
-  clang-tools-19 jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client
+  clang-tools-19 jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client gnuplot-nox
 )
 
 as_root() {

@@ -562,6 +562,13 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   for (const char* part : {"theory_sweep", "figure5", "figure6"}) {
     CHECK(fs::exists(dir / "parts" / (std::string(part) + ".json")));
   }
+  // Figure 6 drawn by gnuplot (installed by the set-up): its data and script always, the pictures with gnuplot.
+  CHECK(fs::exists(dir / "plots" / "figure6.gp"));
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+    CHECK(fs::file_size(dir / "plots" / "figure6.png") > 1000);
+    CHECK_THAT(ReadFile(dir / "plots" / "figure6.svg"), Catch::Contains("<svg"));
+    CHECK_THAT(report, Catch::Contains("![Figure 6"));
+  }
   const RunResult second = Run("reproduce --claims theory --out " + Quote(dir));
   CHECK(second.exit_code == 0);
   CHECK_THAT(second.err, Catch::Contains("figure6: reusing"));
@@ -586,6 +593,8 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with t
   const std::string table = ReadFile(dir / "accuracy_table.md");
   for (const char* row : {"| ce |", "| ce-fix |", "| supcon |"}) CHECK_THAT(table, Catch::Contains(row));
   CHECK_THAT(ReadFile(dir / "report.md"), Catch::Contains("## Test accuracy (%) of the trained encoders"));
+  CHECK(fs::exists(dir / "plots" / "closeness_generalization.gp"));
+  CHECK(fs::exists(dir / "plots" / "class_mean_similarity.gp"));
 }
 
 TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents; the exit code counts the failures") {
@@ -607,6 +616,7 @@ TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents
   CHECK(result["value"] == failed);
   CHECK(run.exit_code == (failed > 0 ? 1 : 0));
   CHECK(fs::exists(dir / "parts" / "noise" / "noise.svg"));
+  CHECK(fs::exists(dir / "plots" / "label_noise.gp"));
 }
 
 // --- dissect geometry ---------------------------------------------------------------------------------------------

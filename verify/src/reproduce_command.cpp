@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "gnuplot_plot.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
 #include "stop_signal.hpp"
@@ -362,6 +364,80 @@ Claim CorrelationClaim(const std::map<std::string, std::vector<Json>>& by_loss) 
   return c;
 }
 
+// --- plots (gnuplot, SVG and PNG, into plots/) ------------------------------------------------------------------
+
+// Figure 6: the minimizers of the 12 compositions of 9 points into 3 classes on the unit circle, coloured by class.
+GnuplotPanel Figure6Panel(const Json& composition) {
+  GnuplotPanel panel;
+  panel.title = "composition " + composition["composition"].dump();
+  panel.x_label = "x";
+  panel.y_label = "y";
+  panel.square = true;
+  GnuplotSeries points{"points", {}, {}, {}, false};
+  for (const Json& p : composition["points"]) {
+    points.x.push_back(Number(p["x"]));
+    points.y.push_back(Number(p["y"]));
+    points.group.push_back(p["label"].get<int>());
+  }
+  panel.series.push_back(points);
+  return panel;
+}
+
+// Iterations to fit against flipped labels (log-log) with each loss's fitted power law, from the noise part.
+GnuplotPanel NoisePanel(const fs::path& noise_csv, const Json& noise) {
+  GnuplotPanel panel{"Iterations to fit flipped labels", "flipped training labels", "iterations to fit", true, true,
+                     false, {}, {}};
+  std::ifstream in(noise_csv);
+  std::string line;
+  std::getline(in, line);
+  std::map<std::string, GnuplotSeries> by_loss;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::stringstream stream(line);
+    std::string field;
+    while (std::getline(stream, field, ',')) fields.push_back(field);
+    if (fields.size() < 5) continue;
+    GnuplotSeries& s = by_loss[fields[0]];
+    s.name = fields[0];
+    s.x.push_back(std::stod(fields[2]));
+    s.y.push_back(std::stod(fields[4]));
+  }
+  for (auto& [loss, series] : by_loss) {
+    panel.series.push_back(series);
+    if (!noise.contains("fits") || !noise["fits"].contains(loss)) continue;
+    const Json& fit = noise["fits"][loss];
+    const double prefactor = Number(fit["prefactor"]), exponent = Number(fit["exponent"]);
+    double lo = std::numeric_limits<double>::infinity(), hi = 0;
+    for (const double x : series.x) {
+      if (x <= 0) continue;
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+    }
+    if (!(prefactor > 0) || !std::isfinite(exponent) || !(hi > lo)) continue;
+    GnuplotSeries line_series{fmt::format("{} fit, exponent {:.2f}", loss, exponent), {}, {}, {}, true};
+    for (int i = 0; i <= 32; ++i) {
+      const double x = lo * std::pow(hi / lo, i / 32.0);
+      line_series.x.push_back(x);
+      line_series.y.push_back(prefactor * std::pow(x, exponent));
+    }
+    panel.series.push_back(line_series);
+  }
+  return panel;
+}
+
+// Writes one plot; returns the Markdown that shows it (or says that gnuplot is missing).
+std::string Plot(const fs::path& dir, const std::string& name, const std::string& caption,
+                 const std::vector<GnuplotPanel>& panels, int columns = 1) {
+  fs::create_directories(dir / "plots");
+  const bool drawn = WriteGnuplot(dir / "plots" / name, panels, columns);
+  if (!drawn) {
+    return fmt::format("\n{}: gnuplot is not installed; plots/{}.dat and plots/{}.gp hold the data and the script.\n",
+                       caption, name, name);
+  }
+  return fmt::format("\n{} (plots/{}.svg, plots/{}.png):\n\n![{}](plots/{}.svg)\n", caption, name, name, caption,
+                     name);
+}
+
 std::string ReportMarkdown(const std::vector<Claim>& claims, const std::string& profile, const std::string& tables) {
   std::string md = fmt::format("# dissect reproduce (profile {})\n\n", profile);
   md += "| claim | statement | expected | measured | verdict |\n|---|---|---|---|---|\n";
@@ -386,6 +462,7 @@ int RunReproduce(const ReproduceFlags& f) {
   const auto start = std::chrono::steady_clock::now();
 
   std::vector<Claim> claims;
+  std::string tables, plots;
   Json parts = Json::object();
   const auto keep = [&](const std::string& name, const Json& part) { parts[name] = {{"seconds", part["seconds"]}}; };
   if (Wanted(f, "theory")) {
@@ -398,6 +475,10 @@ int RunReproduce(const ReproduceFlags& f) {
                                                   "9", "--out", (dir / "parts" / "figure5").string(), "--force"});
     const Json figure6 =
         RunPart(dir, "figure6", {"minimize", "--figure6", "--out", (dir / "parts" / "figure6").string(), "--force"});
+    std::vector<GnuplotPanel> figure6_panels;
+    for (const Json& composition : figure6["compositions"]) figure6_panels.push_back(Figure6Panel(composition));
+    plots += Plot(dir, "figure6", "Figure 6: the minimizer of each single batch of 9 points (classes by colour)",
+                  figure6_panels, 4);
     claims.push_back(SweepClaim(sweep));
     claims.push_back(MultisetClaim(figure5));
     claims.push_back(Figure6Claim(figure6));
@@ -405,7 +486,6 @@ int RunReproduce(const ReproduceFlags& f) {
     keep("figure5", figure5);
     keep("figure6", figure6);
   }
-  std::string tables;
   if (Wanted(f, "trained")) {
     std::map<std::string, Json> table_runs;
     std::map<std::string, std::vector<Json>> by_loss;
@@ -421,6 +501,25 @@ int RunReproduce(const ReproduceFlags& f) {
     }
     std::string table;
     for (const Claim& c : TrainedClaims(table_runs, &table)) claims.push_back(c);
+    GnuplotPanel correlation{"Gap to the bound against test accuracy (runs of 50 to 1,600 steps)",
+                             "loss - bound", "test accuracy of the class means, %", true, false, false, {}, {}};
+    GnuplotPanel similarity{"Angular similarity of class means over training", "iterations",
+                            "mean similarity of class-mean pairs", true, false, false, {}, {}};
+    for (const auto& [loss, runs] : by_loss) {
+      GnuplotSeries gap{loss, {}, {}, {}, false}, approach{loss, {}, {}, {}, false};
+      for (const Json& r : runs) {
+        gap.x.push_back(Number(r["loss_gap"]));
+        gap.y.push_back(Number(r["test_accuracy_class_mean"]));
+        approach.x.push_back(Number(r["iterations_done"]));
+        approach.y.push_back(Number(r["class_mean_similarity"]));
+        similarity.horizontal_lines = {{"simplex", Number(r["simplex_similarity"])}};
+      }
+      correlation.series.push_back(gap);
+      similarity.series.push_back(approach);
+    }
+    plots += Plot(dir, "closeness_generalization", "Claim 3: the gap to the bound and the test accuracy of each run",
+                  {correlation});
+    plots += Plot(dir, "class_mean_similarity", "Class means approaching the simplex angle", {similarity});
     claims.push_back(CorrelationClaim(by_loss));
     tables += "\n## Test accuracy (%) of the trained encoders\n\n" + table;
     WriteTextFileAtomic(dir / "accuracy_table.md", table);
@@ -430,6 +529,8 @@ int RunReproduce(const ReproduceFlags& f) {
     for (const std::string& a : NoiseArguments(f.profile)) noise_args.push_back(a);
     const Json noise = RunPart(dir, "noise", noise_args);
     for (const Claim& c : NoiseClaims(noise)) claims.push_back(c);
+    plots += Plot(dir, "label_noise", "Claim 4: iterations to fit the flipped labels, with the fitted power laws",
+                  {NoisePanel(dir / "parts" / "noise" / "noise.csv", noise)});
     keep("noise", noise);
   }
 
@@ -442,7 +543,7 @@ int RunReproduce(const ReproduceFlags& f) {
          {"verdict", c.pass ? "PASS" : "FAIL"}});
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  WriteTextFileAtomic(dir / "report.md", ReportMarkdown(claims, f.profile, tables));
+  WriteTextFileAtomic(dir / "report.md", ReportMarkdown(claims, f.profile, tables + (plots.empty() ? "" : "\n## Plots\n" + plots)));
   WriteTextFileAtomic(dir / "claims.json", Json({{"profile", f.profile}, {"claims", claims_json}}).dump(1) + "\n");
   Json meta = MetaJson(0);
   meta["profile"] = f.profile;
