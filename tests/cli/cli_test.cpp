@@ -572,7 +572,15 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   const RunResult second = Run("reproduce --claims theory --out " + Quote(dir));
   CHECK(second.exit_code == 0);
   CHECK_THAT(second.err, Catch::Contains("figure6: reusing"));
-  RequireUsageError("reproduce --profile paper --out " + Quote(dir), "not available yet");
+  RequireUsageError("reproduce --profile paper --out " + Quote(dir), "needs --data-dir DIR with the CIFAR-10");
+  const fs::path cifar = ScratchDir() / "fake_cifar";
+  fs::create_directories(cifar);
+  std::ofstream(cifar / "data_batch_1.bin") << "x";
+  std::ofstream(cifar / "test_batch.bin") << "x";
+  const RunResult paper = Run("reproduce --profile paper --data-dir " + Quote(cifar) + " --out " + Quote(dir));
+  CHECK(paper.exit_code == 2);
+  // Without CUDA it names the GPU; with one it goes on to the (corrupt) files, which the training then refuses.
+  CHECK((paper.err.find("needs a GPU") != std::string::npos || paper.err.find("data_batch") != std::string::npos));
   RequireUsageError("reproduce --profile huge", "--profile");
 }
 

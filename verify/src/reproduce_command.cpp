@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include <dissect/train/trainer.hpp>
+
 #include "commands.hpp"
 #include "gnuplot_plot.hpp"
 #include "output.hpp"
@@ -42,6 +44,7 @@ struct ReproduceFlags {
   std::string out = "reproduce";
   bool fresh = false;
   bool json = false;
+  std::string data_dir;  // paper profile: the CIFAR-10 binary files
   std::vector<std::string> claims = {"theory", "trained", "noise"};
 };
 
@@ -70,7 +73,9 @@ std::vector<std::string> SweepArguments(const std::string& profile) {
 
 // The label-noise experiment of each profile (dissect noise): quick, 1,000 Fashion-MNIST images; cpu, the noise
 // command's own cpu profile (2,000 images, 11 fractions, 20,000 steps).
-std::vector<std::string> NoiseArguments(const std::string& profile) {
+std::vector<std::string> NoiseArguments(const ReproduceFlags& f) {
+  const std::string& profile = f.profile;
+  if (profile == "paper") return {"--profile", "gpu", "--data-dir", f.data_dir};
   if (profile == "quick") {
     return {"--train-limit", "1000", "--test-limit", "1000", "--fractions", "0,0.25,0.5,0.75,1", "--iterations",
             "6000", "--eval-every", "50", "--probe-iterations", "0", "--supcon-eval-batches", "1"};
@@ -80,16 +85,23 @@ std::vector<std::string> NoiseArguments(const std::string& profile) {
 
 // Short trainings of each profile (dissect train on Fashion-MNIST): the shared flags of the accuracy table's runs
 // and of the runs of different lengths behind the closeness-generalization correlation.
-std::vector<std::string> TrainArguments(const std::string& profile) {
-  if (profile == "quick") {
+std::vector<std::string> TrainArguments(const ReproduceFlags& f) {
+  if (f.profile == "quick") {
     return {"--train-limit", "6000", "--test-limit", "2000", "--probe-iterations", "500", "--supcon-eval-batches",
             "4", "--threads", "2"};
   }
+  if (f.profile == "paper") {  // THEORY.md, Experiments: ResNet-18, b = 256, SGD 0.1, momentum 0.9, wd 1e-4, poly-5
+    return {"--data", "cifar10", "--data-dir", f.data_dir, "--model", "resnet18", "--batch-size", "256", "--lr", "0.1",
+            "--momentum", "0.9", "--weight-decay", "1e-4", "--schedule", "poly5", "--device", "cuda"};
+  }
   return {"--probe-iterations", "2000", "--threads", "2"};
 }
-std::int64_t TableIterations(const std::string& profile) { return profile == "quick" ? 1000 : 10000; }
+std::int64_t TableIterations(const std::string& profile) {
+  return profile == "quick" ? 1000 : profile == "paper" ? 100000 : 10000;
+}
 std::vector<std::int64_t> CorrelationIterations(const std::string& profile) {
   if (profile == "quick") return {50, 100, 200, 400, 800, 1600};
+  if (profile == "paper") return {1000, 5000, 20000, 50000, 100000};
   return {100, 250, 500, 1000, 2500, 5000, 10000, 20000};
 }
 
@@ -301,7 +313,7 @@ Json TrainPart(const fs::path& dir, const ReproduceFlags& f, const std::string& 
                std::int64_t iterations) {
   std::vector<std::string> args = {"train", "--loss", loss, "--augment", augment, "--iterations",
                                    std::to_string(iterations), "--eval-every", std::to_string(iterations)};
-  for (const std::string& a : TrainArguments(f.profile)) args.push_back(a);
+  for (const std::string& a : TrainArguments(f)) args.push_back(a);
   return RunPart(dir, fmt::format("train_{}_{}_{}", loss, augment == "none" ? "plain" : "cropflip", iterations), args);
 }
 
@@ -452,8 +464,19 @@ std::string ReportMarkdown(const std::vector<Claim>& claims, const std::string& 
 
 int RunReproduce(const ReproduceFlags& f) {
   if (f.profile == "paper") {
-    throw std::invalid_argument(
-        "reproduce: --profile paper (CIFAR-10/100, ResNet-18, 100,000 iterations) is not available yet; use quick or cpu");
+    // The paper's settings need the CIFAR-10 files and a GPU: refuse before any work, naming what is missing.
+    if (f.data_dir.empty() || !fs::exists(fs::path(f.data_dir) / "data_batch_1.bin") ||
+        !fs::exists(fs::path(f.data_dir) / "test_batch.bin")) {
+      throw std::invalid_argument(fmt::format(
+          "reproduce: --profile paper needs --data-dir DIR with the CIFAR-10 binary files (data_batch_1.bin .. "
+          "data_batch_5.bin, test_batch.bin){}", f.data_dir.empty() ? "" : "; '" + f.data_dir + "' does not hold them"));
+    }
+    try {
+      train::ResolveDevice("cuda");
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument(fmt::format(
+          "reproduce: --profile paper trains ResNet-18 for 100,000 steps per run and needs a GPU: {}", e.what()));
+    }
   }
   const fs::path dir(f.out);
   if (f.fresh && fs::exists(dir / "parts")) fs::remove_all(dir / "parts");
@@ -526,7 +549,7 @@ int RunReproduce(const ReproduceFlags& f) {
   }
   if (Wanted(f, "noise")) {
     std::vector<std::string> noise_args = {"noise", "--out", (dir / "parts" / "noise").string(), "--force"};
-    for (const std::string& a : NoiseArguments(f.profile)) noise_args.push_back(a);
+    for (const std::string& a : NoiseArguments(f)) noise_args.push_back(a);
     const Json noise = RunPart(dir, "noise", noise_args);
     for (const Claim& c : NoiseClaims(noise)) claims.push_back(c);
     plots += Plot(dir, "label_noise", "Claim 4: iterations to fit the flipped labels, with the fitted power laws",
@@ -576,6 +599,7 @@ std::vector<Command> RegisterReproduceCommand(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::IsMember({"theory", "trained", "noise"}))
       ->capture_default_str();
+  cmd->add_option("--data-dir", f->data_dir, "Paper profile: the folder of the CIFAR-10 binary files");
   cmd->add_flag("--fresh", f->fresh, "Recompute every part instead of reusing the finished ones");
   cmd->add_flag("--json", f->json, "Print one JSON object");
   return {{cmd, [f] { return RunReproduce(*f); }}};
