@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <dissect/theory/npy.hpp>
@@ -584,7 +585,9 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   RequireUsageError("reproduce --profile huge", "--profile");
 }
 
-TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with the accuracy table of 6 runs") {
+// 18 trainings (70 s alone on 2 cores, several minutes beside other tests): tagged slow, run with "[.slow]".
+TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with the accuracy table of 6 runs",
+          "[.slow]") {
   const fs::path dir = ScratchDir() / "reproduce_trained";
   fs::remove_all(dir);
   const RunResult run = Run("reproduce --claims trained --out " + Quote(dir) + " --json");
@@ -600,12 +603,17 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with t
   CHECK(run.exit_code == (failed > 0 ? 1 : 0));
   const std::string table = ReadFile(dir / "accuracy_table.md");
   for (const char* row : {"| ce |", "| ce-fix |", "| supcon |"}) CHECK_THAT(table, Catch::Contains(row));
+  const std::string csv = ReadFile(dir / "accuracy_table.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 7);  // header and 6 runs
+  CHECK_THAT(ReadFile(dir / "claims.csv"), Catch::Contains("\n3,"));
   CHECK_THAT(ReadFile(dir / "report.md"), Catch::Contains("## Test accuracy (%) of the trained encoders"));
   CHECK(fs::exists(dir / "plots" / "closeness_generalization.gp"));
   CHECK(fs::exists(dir / "plots" / "class_mean_similarity.gp"));
 }
 
-TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents; the exit code counts the failures") {
+// 10 trainings to fit flipped labels (45 s alone on 2 cores): tagged slow, run with "[.slow]".
+TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents; the exit code counts the failures",
+          "[.slow]") {
   const fs::path dir = ScratchDir() / "reproduce_noise";
   fs::remove_all(dir);
   const RunResult run = Run("reproduce --claims noise --out " + Quote(dir) + " --json");

@@ -317,6 +317,25 @@ Json TrainPart(const fs::path& dir, const ReproduceFlags& f, const std::string& 
   return RunPart(dir, fmt::format("train_{}_{}_{}", loss, augment == "none" ? "plain" : "cropflip", iterations), args);
 }
 
+// A CSV field: quoted, with inner quotes doubled.
+std::string CsvField(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// The accuracy table as CSV: one row per run of the table.
+std::string AccuracyCsv(const std::map<std::string, Json>& runs) {
+  std::string csv = "loss,augment,test_accuracy_class_mean,test_accuracy_probe,class_mean_similarity,simplex_similarity\n";
+  for (const auto& [key, r] : runs) {
+    const std::size_t slash = key.find('/');
+    csv += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", key.substr(0, slash), key.substr(slash + 1),
+                       Number(r["test_accuracy_class_mean"]), Number(r["test_accuracy_probe"]),
+                       Number(r["class_mean_similarity"]), Number(r["simplex_similarity"]));
+  }
+  return csv;
+}
+
 // Claims 2a and 2b, and the accuracy table in the layout of the authors' (rows: losses; columns: augmentation x
 // classifier), as Markdown.
 std::vector<Claim> TrainedClaims(const std::map<std::string, Json>& runs, std::string* table) {
@@ -546,6 +565,7 @@ int RunReproduce(const ReproduceFlags& f) {
     claims.push_back(CorrelationClaim(by_loss));
     tables += "\n## Test accuracy (%) of the trained encoders\n\n" + table;
     WriteTextFileAtomic(dir / "accuracy_table.md", table);
+    WriteTextFileAtomic(dir / "accuracy_table.csv", AccuracyCsv(table_runs));
   }
   if (Wanted(f, "noise")) {
     std::vector<std::string> noise_args = {"noise", "--out", (dir / "parts" / "noise").string(), "--force"};
@@ -568,6 +588,12 @@ int RunReproduce(const ReproduceFlags& f) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   WriteTextFileAtomic(dir / "report.md", ReportMarkdown(claims, f.profile, tables + (plots.empty() ? "" : "\n## Plots\n" + plots)));
   WriteTextFileAtomic(dir / "claims.json", Json({{"profile", f.profile}, {"claims", claims_json}}).dump(1) + "\n");
+  std::string claims_csv = "id,verdict,statement,expected,measured\n";
+  for (const Claim& c : claims) {
+    claims_csv += fmt::format("{},{},{},{},{}\n", c.id, c.pass ? "PASS" : "FAIL", CsvField(c.statement),
+                              CsvField(c.expected), CsvField(c.measured));
+  }
+  WriteTextFileAtomic(dir / "claims.csv", claims_csv);
   Json meta = MetaJson(0);
   meta["profile"] = f.profile;
   meta["seconds"] = seconds;
