@@ -583,6 +583,12 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   // Without CUDA it names the GPU; with one it goes on to the (corrupt) files, which the training then refuses.
   CHECK((paper.err.find("needs a GPU") != std::string::npos || paper.err.find("data_batch") != std::string::npos));
   RequireUsageError("reproduce --profile huge", "--profile");
+  RequireUsageError("reproduce --claims everything --out " + Quote(dir), "--claims");
+  std::ofstream(dir / "parts" / "figure5.json") << "{ truncated";
+  const RunResult corrupt = Run("reproduce --claims theory --out " + Quote(dir));
+  CHECK(corrupt.exit_code == 2);
+  CHECK_THAT(corrupt.err, Catch::Contains("error: reproduce: ") && Catch::Contains("figure5.json is corrupt"));
+  CHECK(Run("reproduce --claims theory --fresh --out " + Quote(dir)).exit_code == 0);
 }
 
 // 18 trainings (70 s alone on 2 cores, several minutes beside other tests): tagged slow, run with "[.slow]".

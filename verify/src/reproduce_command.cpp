@@ -179,7 +179,12 @@ Json RunPart(const fs::path& dir, const std::string& part, std::vector<std::stri
   const fs::path result = dir / "parts" / (part + ".json");
   if (fs::exists(result)) {
     std::cerr << fmt::format("reproduce: {}: reusing {}\n", part, result.string());
-    return Json::parse(ReadFile(result));
+    try {
+      return Json::parse(ReadFile(result));
+    } catch (const std::exception&) {
+      throw std::runtime_error(fmt::format(
+          "reproduce: {} is corrupt (not JSON); delete it or rerun with --fresh", result.string()));
+    }
   }
   fs::create_directories(dir / "parts");
   const fs::path stdout_path = dir / "parts" / (part + ".stdout.tmp");
