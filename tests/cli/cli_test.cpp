@@ -403,6 +403,49 @@ TEST_CASE("dissect minimize --figure6: every unbalanced batch beats the simplex"
   }
 }
 
+TEST_CASE("dissect minimize --figure1: the SC and CE paths end at the tetrahedron, with their snapshots and CSV") {
+  const fs::path dir = ScratchDir() / "figure1";
+  fs::remove_all(dir);
+  const RunResult result = Run("minimize --figure1 --out " + Quote(dir));
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("verdict: PASS"));
+  const auto json = RunJson("minimize --figure1");
+  REQUIRE(json["flows"].size() == 2);
+  for (const auto& flow : json["flows"]) {
+    INFO(flow["loss"]);
+    CHECK(flow["pass"] == true);
+    CHECK(flow["rel_gap"].get<double>() <= 1e-6);
+    REQUIRE(flow["snapshots"].size() == 201);
+    CHECK(flow["snapshots"][0]["points"].size() == 20);
+    // The start is far from the bound, the end at it.
+    CHECK(flow["snapshots"][0]["loss"].get<double>() > 1.1 * flow["bound"].get<double>());
+  }
+  // Paper: CE bound, K = 4, rho = r = 1.
+  CHECK(json["flows"][1]["bound"].get<double>() == Approx(std::log(1 + 3 * std::exp(-4.0 / 3.0))).epsilon(1e-14));
+  const std::string csv = ReadFile(dir / "figure1_supcon.csv");
+  CHECK(csv.rfind("iteration,point,label,x,y,z\n", 0) == 0);
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 201 * 20);
+  RequireUsageError("minimize --figure1 --figure6", "one of --sweep, --figure1, --figure5, --figure6");
+}
+
+TEST_CASE("dissect minimize --figure5: per-batch SC by label configuration sums to the bound at the simplex") {
+  const auto json = RunJson("minimize --figure5");
+  CHECK(json["pass"] == true);
+  REQUIRE(json["compositions"].size() == 12);
+  CHECK(json["simplex_total"].get<double>() == Approx(25205.688636803963).epsilon(1e-13));
+  CHECK(json["trained_total"].get<double>() >= 25205.688636803963 * (1 - 1e-12));
+  long long batches = 0;
+  for (const auto& row : json["compositions"]) batches += row["batches"].get<long long>();
+  CHECK(batches == 2002);
+  // [5, 4, 0] at the simplex: 13.597726095124795 (THEORY.md), each of its batches alike.
+  for (const auto& row : json["compositions"]) {
+    if (row["composition"] == nlohmann::json::array({5, 4, 0})) {
+      CHECK(row["simplex"].get<double>() == Approx(13.597726095124795).epsilon(1e-12));
+      CHECK(row["simplex_spread"].get<double>() <= 1e-10);
+    }
+  }
+}
+
 TEST_CASE("dissect minimize --sweep: a small grid passes and prints a verdict") {
   const auto json = RunJson("minimize --sweep --sweep-classes 2,3 --sweep-temperatures 1 --sweep-per-class 1,3 "
                             "--sweep-seeds 2");
@@ -550,26 +593,38 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   REQUIRE(first.exit_code == 0);
   const nlohmann::json result = nlohmann::json::parse(first.out);
   CHECK(result["value"] == 0);
-  REQUIRE(result["claims"].size() == 3);
+  REQUIRE(result["claims"].size() == 4);
   for (const auto& claim : result["claims"]) {
     INFO(claim.dump());
     CHECK(claim["verdict"] == "PASS");
     CHECK_FALSE(claim["measured"].get<std::string>().empty());
   }
   CHECK_THAT(result["claims"][1]["measured"].get<std::string>(), Catch::Contains("minimum 25205.6886368"));
+  CHECK(result["claims"][3]["id"] == "1d");
   const std::string report = ReadFile(dir / "report.md");
   CHECK_THAT(report, Catch::Contains("| 1c | Figure 6"));
-  CHECK(nlohmann::json::parse(ReadFile(dir / "meta.json"))["profile"] == "quick");
-  for (const char* part : {"theory_sweep", "figure5", "figure6"}) {
+  CHECK_THAT(report, Catch::Contains("| 1d | Figure 1"));
+  CHECK_THAT(report, Catch::Contains("| 5,4,0 | 180 | 13.597726 |"));
+  const auto meta = nlohmann::json::parse(ReadFile(dir / "meta.json"));
+  CHECK(meta["profile"] == "quick");
+  CHECK(meta["parts"]["figure1"]["arguments"][0] == "minimize");
+  for (const char* part : {"theory_sweep", "multiset_minimum", "figure1", "figure5", "figure6"}) {
     CHECK(fs::exists(dir / "parts" / (std::string(part) + ".json")));
   }
-  // Figure 6 drawn by gnuplot (installed by the set-up): its data and script always, the pictures with gnuplot.
-  CHECK(fs::exists(dir / "plots" / "figure6.gp"));
-  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
-    CHECK(fs::file_size(dir / "plots" / "figure6.png") > 1000);
-    CHECK_THAT(ReadFile(dir / "plots" / "figure6.svg"), Catch::Contains("<svg"));
-    CHECK_THAT(report, Catch::Contains("![Figure 6"));
+  const std::string figure5_csv = ReadFile(dir / "figure5.csv");
+  CHECK(std::count(figure5_csv.begin(), figure5_csv.end(), '\n') == 13);  // header and 12 configurations
+  CHECK(nlohmann::json::parse(ReadFile(dir / "figure5.json")).size() == 12);
+  // Figures 1, 5 and 6 drawn by gnuplot (installed by the set-up): data and script always, pictures with gnuplot.
+  for (const char* plot : {"figure1", "figure5", "figure6"}) {
+    INFO(plot);
+    CHECK(fs::exists(dir / "plots" / (std::string(plot) + ".gp")));
+    if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) {
+      CHECK(fs::file_size(dir / "plots" / (std::string(plot) + ".png")) > 1000);
+      CHECK_THAT(ReadFile(dir / "plots" / (std::string(plot) + ".svg")), Catch::Contains("<svg"));
+    }
   }
+  CHECK_THAT(ReadFile(dir / "plots" / "figure1.gp"), Catch::Contains("splot"));
+  if (std::system("command -v gnuplot > /dev/null 2>&1") == 0) CHECK_THAT(report, Catch::Contains("![Figure 6"));
   const RunResult second = Run("reproduce --claims theory --out " + Quote(dir));
   CHECK(second.exit_code == 0);
   CHECK_THAT(second.err, Catch::Contains("figure6: reusing"));
@@ -589,6 +644,15 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   CHECK(corrupt.exit_code == 2);
   CHECK_THAT(corrupt.err, Catch::Contains("error: reproduce: ") && Catch::Contains("figure5.json is corrupt"));
   CHECK(Run("reproduce --claims theory --fresh --out " + Quote(dir)).exit_code == 0);
+  // A part made with other arguments (another profile, say) is not reused: it runs again.
+  const fs::path figure1 = dir / "parts" / "figure1.json";
+  auto kept = nlohmann::json::parse(ReadFile(figure1));
+  kept["arguments"] = nlohmann::json::array({"minimize", "--figure1", "--seed", "5"});
+  std::ofstream(figure1) << kept.dump();
+  const RunResult changed = Run("reproduce --claims theory --out " + Quote(dir));
+  CHECK(changed.exit_code == 0);
+  CHECK_THAT(changed.err, Catch::Contains("figure1: ") && Catch::Contains("was made with other arguments"));
+  CHECK_THAT(changed.err, Catch::Contains("figure6: reusing"));
 }
 
 // 18 trainings (70 s alone on 2 cores, several minutes beside other tests): tagged slow, run with "[.slow]".

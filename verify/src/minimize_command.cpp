@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "commands.hpp"
+#include "minimize_figures.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
@@ -52,6 +53,8 @@ struct MinimizeFlags {
   std::vector<int> sweep_per_class = {1, 5, 20};
   std::vector<std::string> sweep_losses = {"supcon", "ce"};
   int sweep_seeds = 5;
+  bool figure1 = false;
+  bool figure5 = false;
   bool figure6 = false;
   bool json = false;
   std::string out;
@@ -416,8 +419,14 @@ int RunSweep(const MinimizeFlags& flags) {
 }
 
 int RunMinimize(const MinimizeFlags& flags) {
-  if (flags.sweep && flags.figure6) throw std::invalid_argument("give --sweep or --figure6, not both");
+  if (flags.sweep + flags.figure1 + flags.figure5 + flags.figure6 > 1) {
+    throw std::invalid_argument("give one of --sweep, --figure1, --figure5, --figure6");
+  }
   if (flags.sweep) return RunSweep(flags);
+  if (flags.figure1 || flags.figure5) {
+    const FigureFlags figure{flags.seed, flags.out, flags.force, flags.json};
+    return flags.figure1 ? RunFigure1(figure) : RunFigure5(figure);
+  }
   if (flags.figure6) return RunFigure6(flags);
   if (flags.classes_option->count() == 0) throw std::invalid_argument("--classes is required");
   if (flags.dim_option->count() == 0) throw std::invalid_argument("--dim is required");
@@ -464,6 +473,8 @@ std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   cmd->add_option("--sweep-per-class", f->sweep_per_class, "Sweep: n values")->delimiter(',')->capture_default_str();
   cmd->add_option("--sweep-losses", f->sweep_losses, "Sweep: losses")->delimiter(',')->capture_default_str();
   cmd->add_option("--sweep-seeds", f->sweep_seeds, "Sweep: seeds per configuration")->capture_default_str();
+  cmd->add_flag("--figure1", f->figure1, "The paper's Figure 1: gradient-descent paths of SC and CE to a tetrahedron");
+  cmd->add_flag("--figure5", f->figure5, "The paper's Figure 5: the loss of each multiset batch by label configuration");
   cmd->add_flag("--figure6", f->figure6, "The paper's Figure 6: the 12 compositions of 9 points into 3 classes");
   cmd->add_flag("--json", f->json, "Print one JSON object");
   cmd->add_option("--out", f->out, "Write points.npy, labels.npy, W.npy (CE), trace.csv, result.json, meta.json");

@@ -1,0 +1,102 @@
+#include "reproduce_parts.hpp"
+
+#include <fmt/format.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "output_files.hpp"
+#include "stop_signal.hpp"
+
+namespace dissect::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+// Runs /proc/self/exe with `args`, its stdout into `stdout_path`; returns its exit code (128 + signal when killed).
+int RunChild(const std::vector<std::string>& args, const fs::path& stdout_path) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("reproduce: fork failed");
+  if (pid == 0) {
+    std::vector<std::string> all = {"dissect"};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& a : all) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    if (!std::freopen(stdout_path.c_str(), "w", stdout)) std::_Exit(126);
+    ::execv("/proc/self/exe", argv.data());
+    std::_Exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+double Number(const Json& value) { return value.is_number() ? value.get<double>() : std::nan(""); }
+
+Json RunPart(const fs::path& dir, const std::string& name, std::vector<std::string> args) {
+  const fs::path result = dir / "parts" / (name + ".json");
+  args.push_back("--json");
+  if (fs::exists(result)) {
+    Json kept;
+    try {
+      kept = Json::parse(ReadFile(result));
+    } catch (const std::exception&) {
+      throw std::runtime_error(
+          fmt::format("reproduce: {} is corrupt (not JSON); delete it or rerun with --fresh", result.string()));
+    }
+    if (!kept.contains("arguments") || kept["arguments"] == Json(args)) {
+      std::cerr << fmt::format("reproduce: {}: reusing {}\n", name, result.string());
+      return kept;
+    }
+    std::cerr << fmt::format(
+        "reproduce: {}: {} was made with other arguments; running it again\n", name, result.string());
+  }
+  fs::create_directories(dir / "parts");
+  const fs::path stdout_path = dir / "parts" / (name + ".stdout.tmp");
+  std::cerr << fmt::format("reproduce: {}: dissect {}\n", name, fmt::join(args, " "));
+  const auto start = std::chrono::steady_clock::now();
+  const int code = RunChild(args, stdout_path);
+  if (StopOnSignal::Requested() != 0 || code == 130 || code == 143) {
+    fs::remove(stdout_path);
+    throw std::runtime_error(fmt::format("reproduce: stopped during {}; rerun the same command to go on", name));
+  }
+  const std::string text = ReadFile(stdout_path);
+  fs::remove(stdout_path);
+  Json parsed;
+  try {
+    parsed = Json::parse(text);
+  } catch (const std::exception&) {
+    throw std::runtime_error(fmt::format(
+        "reproduce: {} (dissect {}) exited with code {} and printed no JSON result", name, fmt::join(args, " "), code));
+  }
+  // Exit code 1 is a check that failed: a result, kept and judged. Anything else is an error.
+  if (code != 0 && code != 1) {
+    throw std::runtime_error(
+        fmt::format("reproduce: {} (dissect {}) failed with exit code {}", name, fmt::join(args, " "), code));
+  }
+  parsed["arguments"] = args;
+  parsed["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  WriteTextFileAtomic(result, parsed.dump(1) + "\n");
+  return parsed;
+}
+
+}  // namespace dissect::cli
