@@ -655,7 +655,7 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   CHECK_THAT(changed.err, Catch::Contains("figure6: reusing"));
 }
 
-// 18 trainings (70 s alone on 2 cores, several minutes beside other tests): tagged slow, run with "[.slow]".
+// 38 trainings and 6 geometries (several minutes on 2 cores): tagged slow, run with "[.slow]".
 TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with the accuracy table of 6 runs",
           "[.slow]") {
   const fs::path dir = ScratchDir() / "reproduce_trained";
@@ -679,6 +679,21 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with t
   CHECK_THAT(ReadFile(dir / "report.md"), Catch::Contains("## Test accuracy (%) of the trained encoders"));
   CHECK(fs::exists(dir / "plots" / "closeness_generalization.gp"));
   CHECK(fs::exists(dir / "plots" / "class_mean_similarity.gp"));
+  // Claim 3's runs: 2 losses x 4 lengths x 2 seeds x 2 training-set sizes, as CSV and JSON.
+  const std::string runs = ReadFile(dir / "correlation_runs.csv");
+  CHECK(std::count(runs.begin(), runs.end(), '\n') == 1 + 32);
+  CHECK_THAT(result["claims"][2]["measured"].get<std::string>(), Catch::Contains("over 16 runs"));
+  // The box plots: angular similarity of each of the 6 encoders from dissect geometry on its exported embeddings;
+  // classifier rows for CE and CE-fix only (SC has no classifier).
+  const auto boxes = nlohmann::json::parse(ReadFile(dir / "similarity_boxes.json"));
+  REQUIRE(boxes.size() == 6);
+  CHECK(boxes["ce none"].contains("weight_similarity"));
+  CHECK_FALSE(boxes["supcon none"].contains("weight_similarity"));
+  const auto& fixed = boxes["ce-fix none"]["weight_similarity"];  // CE-fix: the classifier is the simplex itself
+  CHECK(fixed["min"].get<double>() == Approx(boxes["ce-fix none"]["simplex_similarity"].get<double>()).epsilon(1e-9));
+  CHECK(fixed["max"].get<double>() == Approx(fixed["min"].get<double>()).epsilon(1e-9));
+  CHECK(fs::exists(dir / "plots" / "similarity_boxes.gp"));
+  CHECK(fs::exists(dir / "accuracy_table.json"));
 }
 
 // 10 trainings to fit flipped labels (45 s alone on 2 cores): tagged slow, run with "[.slow]".
