@@ -59,12 +59,12 @@ std::vector<std::string> SweepArguments(const std::string& profile) {
           "--sweep-seeds", "5"};
 }
 
-// The label-noise experiment of each profile (dissect noise): quick, 1,000 Fashion-MNIST images and 6 fractions;
+// The label-noise experiment of each profile (dissect noise): quick, 1,000 Fashion-MNIST images and 5 fractions;
 // cpu, the noise command's own cpu profile (2,000 images, 11 fractions, 20,000 steps); paper, its gpu profile.
 std::vector<std::string> NoiseArguments(const ReproduceFlags& f) {
   if (f.profile == "paper") return {"--profile", "gpu", "--data-dir", f.data_dir};
   if (f.profile == "quick") {
-    return {"--train-limit", "1000", "--test-limit", "1000", "--fractions", "0,0.2,0.4,0.6,0.8,1", "--iterations",
+    return {"--train-limit", "1000", "--test-limit", "1000", "--fractions", "0,0.25,0.5,0.75,1", "--iterations",
             "6000", "--eval-every", "50", "--probe-iterations", "0", "--supcon-eval-batches", "1"};
   }
   return {"--profile", "cpu"};
