@@ -378,7 +378,7 @@ int RunReproduce(const ReproduceFlags& f) {
     failed += c.pass ? 0 : 1;
     claims_json.push_back({{"id", c.id}, {"statement", c.statement}, {"expected", c.expected},
                            {"measured", c.measured}, {"verdict", c.pass ? "PASS" : "FAIL"}});
-    claims_csv += fmt::format("{},{},{},{},{}\n", CsvField(c.id), c.pass ? "PASS" : "FAIL", CsvField(c.statement),
+    claims_csv += fmt::format("{},{},{},{},{}\n", c.id, c.pass ? "PASS" : "FAIL", CsvField(c.statement),
                               CsvField(c.expected), CsvField(c.measured));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
