@@ -128,7 +128,7 @@ CorrelationGrid Correlation(const std::string& profile) {
 // --- the parts ----------------------------------------------------------------------------------------------------
 
 // `dissect train` for one dataset, loss, augmentation, length, seed and training-set size (train_limit < 0: the
-// profile's); `export_dir` non-empty keeps the run's folder (embeddings for the geometry).
+// profile's); `keep_files` keeps the run's --out folder (its embeddings, for the geometry).
 Json TrainPart(const fs::path& dir, const ReproduceFlags& f, const Dataset& data, const std::string& loss,
                const std::string& augment, std::int64_t iterations, int seed, long long train_limit, bool probe,
                bool keep_files) {
@@ -202,25 +202,20 @@ struct Sections {
 };
 
 void TheoryClaims(const ReproduceFlags& f, const fs::path& dir, Sections* out) {
-  const auto minimize_out = [&](const std::string& name) {
-    return std::vector<std::string>{"--out", (dir / "parts" / name).string(), "--force"};
+  // `dissect minimize ARGS --out parts/NAME` as the part NAME.
+  const auto minimize = [&](const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), "minimize");
+    args.insert(args.end(), {"--out", (dir / "parts" / name).string(), "--force"});
+    return RunPart(dir, name, args);
   };
-  std::vector<std::string> sweep_args = {"minimize", "--sweep"};
-  for (const std::string& a : minimize_out("theory_sweep")) sweep_args.push_back(a);
+  std::vector<std::string> sweep_args = {"--sweep"};
   for (const std::string& a : SweepArguments(f.profile)) sweep_args.push_back(a);
-  const Json sweep = RunPart(dir, "theory_sweep", sweep_args);
-  std::vector<std::string> multiset_args = {"minimize", "--loss", "supcon", "--classes", "3", "--per-class", "2",
-                                            "--dim", "2", "--radius", "1", "--mode", "multiset", "--batch-size", "9"};
-  for (const std::string& a : minimize_out("multiset_minimum")) multiset_args.push_back(a);
-  const Json multiset = RunPart(dir, "multiset_minimum", multiset_args);
-  std::vector<std::string> figure5_args = {"minimize", "--figure5"}, figure6_args = {"minimize", "--figure6"},
-                           figure1_args = {"minimize", "--figure1"};
-  for (const std::string& a : minimize_out("figure5")) figure5_args.push_back(a);
-  for (const std::string& a : minimize_out("figure6")) figure6_args.push_back(a);
-  for (const std::string& a : minimize_out("figure1")) figure1_args.push_back(a);
-  const Json figure5 = RunPart(dir, "figure5", figure5_args);
-  const Json figure6 = RunPart(dir, "figure6", figure6_args);
-  const Json figure1 = RunPart(dir, "figure1", figure1_args);
+  const Json sweep = minimize("theory_sweep", sweep_args);
+  const Json multiset = minimize("multiset_minimum", {"--loss", "supcon", "--classes", "3", "--per-class", "2", "--dim",
+                                                      "2", "--radius", "1", "--mode", "multiset", "--batch-size", "9"});
+  const Json figure5 = minimize("figure5", {"--figure5"});
+  const Json figure6 = minimize("figure6", {"--figure6"});
+  const Json figure1 = minimize("figure1", {"--figure1"});
   out->claims.push_back(SweepClaim(sweep));
   out->claims.push_back(Figure5Claim(multiset, figure5));
   out->claims.push_back(Figure6Claim(figure6));
