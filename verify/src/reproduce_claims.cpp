@@ -199,6 +199,11 @@ std::vector<Claim> TrainedClaims(const TableRuns& runs, const std::string& suffi
   const std::size_t seeds = runs.begin()->second.size();
   accuracy.measured += fmt::format(" ({} seed{})", seeds, seeds == 1 ? "" : "s");
   geometry.measured += fmt::format(" ({} seed{})", seeds, seeds == 1 ? "" : "s");
+  // THEORY.md, Experiments: post-ReLU features are non-negative, so s >= 0.5 and the simplex angle is out of reach.
+  const std::string encoder = runs.begin()->second.front().value("encoder", std::string());
+  if (encoder.find("post-ReLU") != std::string::npos) {
+    geometry.measured += "; post-ReLU features: s >= 0.5 (an orthogonal frame) is the closest reachable";
+  }
   return {accuracy, geometry};
 }
 
@@ -222,7 +227,8 @@ std::string AccuracyMarkdown(const TableRuns& runs) {
   }
   const std::size_t seeds = runs.begin()->second.size();
   table += fmt::format(
-      "\nSimilarity at the simplex: {:.4f}. {}\n",
+      "\nEncoder: {}. Similarity at the simplex: {:.4f}. {}\n",
+      runs.begin()->second.front().value("encoder", std::string("unknown")),
       simplex,
       seeds > 1 ? fmt::format("Cells: mean ± standard deviation over {} seeds.", seeds) : std::string("One seed."));
   return table;
