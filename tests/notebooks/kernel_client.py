@@ -28,7 +28,12 @@ class Session:
                 error = content
             elif kind == "status" and content["execution_state"] == "idle":
                 break
-        reply = self.client.get_shell_msg(timeout=timeout)
+        # The reply to this request: a loaded machine can leave an extra kernel_info reply of the start-up
+        # handshake (wait_for_ready asks again when the kernel is slow) queued before it.
+        while True:
+            reply = self.client.get_shell_msg(timeout=timeout)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         return reply["content"]["status"], "".join(stdout), "".join(stderr), displays, error
 
     def close(self):
