@@ -692,6 +692,7 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with t
   const auto& fixed = boxes["ce-fix none"]["weight_similarity"];  // CE-fix: the classifier is the simplex itself
   CHECK(fixed["min"].get<double>() == Approx(boxes["ce-fix none"]["simplex_similarity"].get<double>()).epsilon(1e-6));
   CHECK(fixed["max"].get<double>() == Approx(fixed["min"].get<double>()).epsilon(1e-6));  // float32 rows
+  CHECK_THAT(ReadFile(dir / "similarity_boxes.csv"), Catch::Contains("\n\"ce none\",weight_similarity,"));
   CHECK(fs::exists(dir / "plots" / "similarity_boxes.gp"));
   CHECK(fs::exists(dir / "accuracy_table.json"));
 }

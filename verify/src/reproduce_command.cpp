@@ -289,27 +289,24 @@ void TrainedClaimsSection(const ReproduceFlags& f, const fs::path& dir, Sections
   WriteTextFileAtomic(dir / "accuracy_table.csv", accuracy_csv);
   WriteTextFileAtomic(dir / "accuracy_table.json", accuracy_json.dump(1) + "\n");
 
-  // The similarity summaries behind the box plots.
-  std::vector<std::vector<double>> box_rows;
+  // The similarity summaries behind the box plots: a row per run and kind, named (CSV fields quoted).
+  std::string box_csv = "run,kind,min,q1,median,q3,max,mean,simplex\n";
   Json box_json = Json::object();
-  std::string box_names = "run";
-  int index = 0;
   for (const auto& [name, g] : geometry) {
-    ++index;
-    box_names += fmt::format("{}{} = {}", index == 1 ? ": " : ", ", index, name);
     Json entry = {{"simplex_similarity", g["simplex_similarity"]}};
-    for (const std::string& kind : std::vector<std::string>{"class_mean_similarity", "weight_similarity", "sample_similarity"}) {
+    for (const std::string& kind :
+         std::vector<std::string>{"class_mean_similarity", "weight_similarity", "sample_similarity"}) {
       if (!g.contains(kind) || !g[kind].is_object()) continue;
       const Json& s = g[kind];
       entry[kind] = s;
-      box_rows.push_back({double(index), kind == "class_mean_similarity" ? 0.0 : kind == "weight_similarity" ? 1.0 : 2.0,
-                          Number(s["min"]), Number(s["q1"]), Number(s["median"]), Number(s["q3"]),
-                          Number(s["max"]), Number(s["mean"]), Number(g["simplex_similarity"])});
+      box_csv += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", CsvField(name), kind,
+                             Number(s["min"]), Number(s["q1"]), Number(s["median"]), Number(s["q3"]),
+                             Number(s["max"]), Number(s["mean"]), Number(g["simplex_similarity"]));
     }
     box_json[name] = entry;
   }
-  WriteTable(dir, "similarity_boxes", {"run", "kind", "min", "q1", "median", "q3", "max", "mean", "simplex"},
-             box_rows, box_json);
+  WriteTextFileAtomic(dir / "similarity_boxes.csv", box_csv);
+  WriteTextFileAtomic(dir / "similarity_boxes.json", box_json.dump(1) + "\n");
 
   std::map<std::string, std::vector<Json>> by_loss;
   const CorrelationGrid grid = Correlation(f.profile);
