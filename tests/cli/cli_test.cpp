@@ -638,6 +638,9 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   // Without CUDA it names the GPU; with one it goes on to the (corrupt) files, which the training then refuses.
   CHECK((paper.err.find("needs a GPU") != std::string::npos || paper.err.find("data_batch") != std::string::npos));
   RequireUsageError("reproduce --profile huge", "--profile");
+  RequireUsageError("reproduce --profile cpu --mnist-dir " + Quote(cifar) + " --out " + Quote(dir),
+                    "holds no train-images-idx3-ubyte");
+  RequireUsageError("reproduce --mnist-dir " + Quote(cifar) + " --out " + Quote(dir), "--profile cpu only");
   RequireUsageError("reproduce --claims everything --out " + Quote(dir), "--claims");
   std::ofstream(dir / "parts" / "figure5.json") << "{ truncated";
   const RunResult corrupt = Run("reproduce --claims theory --out " + Quote(dir));

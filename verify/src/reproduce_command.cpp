@@ -350,8 +350,23 @@ void NoiseClaimsSection(const ReproduceFlags& f, const fs::path& dir, Sections* 
                      {NoisePanel(noise_csv, noise)});
 }
 
+// An explicit --mnist-dir must hold MNIST and serve the one profile that reads it: refused before any work.
+void RefuseUnusableMnistDir(const ReproduceFlags& f) {
+  if (f.mnist_dir.empty()) return;
+  if (f.profile != "cpu") {
+    throw std::invalid_argument(
+        fmt::format("reproduce: --mnist-dir is read by --profile cpu only, not by --profile {}", f.profile));
+  }
+  if (!fs::exists(fs::path(f.mnist_dir) / "train-images-idx3-ubyte") &&
+      !fs::exists(fs::path(f.mnist_dir) / "train-images-idx3-ubyte.gz")) {
+    throw std::invalid_argument(fmt::format(
+        "reproduce: --mnist-dir '{}' holds no train-images-idx3-ubyte[.gz] (the MNIST IDX files)", f.mnist_dir));
+  }
+}
+
 int RunReproduce(const ReproduceFlags& f) {
   if (f.profile == "paper") RefuseWithoutPaperInputs(f);
+  RefuseUnusableMnistDir(f);
   const fs::path dir(f.out);
   if (f.fresh && fs::exists(dir / "parts")) fs::remove_all(dir / "parts");
   fs::create_directories(dir);
