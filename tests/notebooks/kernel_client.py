@@ -39,3 +39,5 @@ class Session:
     def close(self):
         self.client.stop_channels()
         self.manager.shutdown_kernel(now=True)
+        # Dropped here, not at interpreter exit, where jupyter_client's __del__ logs into a torn-down logging module.
+        del self.client
