@@ -63,6 +63,10 @@ TEST_CASE("RunNoiseExperiment: CE fits 200 images with 0% and 50% flipped labels
   CHECK(result.runs[1].iterations_to_fit > result.runs[0].iterations_to_fit);
   CHECK(result.fits.size() == 1);
   CHECK(result.fits[0].verdict == "insufficient data");  // one point with x > 0
+  // The fit is of the iterations above the clean run's: the p = 0 run is the offset, not a point.
+  CHECK(result.fits[0].offset == result.runs[0].iterations_to_fit);
+  CHECK(result.fits[0].num_points == 1);
+  CHECK(result.fits[0].num_skipped == 1);
 }
 
 TEST_CASE("RunNoiseExperiment: without early stop a run uses its budget and a budget too small is not reached") {

@@ -40,6 +40,35 @@ TEST_CASE("FitPowerLaw: noise widens the interval; points with x or y <= 0 are s
   CHECK(train::FitPowerLaw(x, y, 2000, 0.95, 3).exponent_low == fit.exponent_low);  // seeded
 }
 
+TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a level reads as linear") {
+  // Iterations to fit that start at 500 and grow by 2 per flipped label: the growth is linear, but a power law
+  // through the origin sees a much smaller exponent.
+  const std::vector<double> x = {0, 100, 200, 400, 800, 1600};
+  std::vector<double> y;
+  for (const double v : x) y.push_back(500.0 + 2.0 * v);
+  const train::PowerLawFit raw = train::FitPowerLaw(x, y, 500, 0.95, 1);
+  CHECK(raw.exponent < 0.7);
+  CHECK(raw.verdict == "sublinear");
+  const train::PowerLawFit above = train::FitPowerLaw(x, y, 500, 0.95, 1, 500.0);
+  CHECK(above.offset == 500.0);
+  CHECK(above.exponent == Approx(1.0).epsilon(1e-12));
+  CHECK(above.prefactor == Approx(2.0).epsilon(1e-9));
+  CHECK(above.verdict == "linear");
+  CHECK(above.num_points == 5);  // x = 0 (y = offset) is skipped
+  CHECK(above.num_skipped == 1);
+  // Quadratic growth above the level is superlinear; NaN (a run that never fitted) is skipped and counted.
+  std::vector<double> q;
+  for (const double v : x) q.push_back(500.0 + 0.01 * v * v);
+  q.push_back(NAN);
+  std::vector<double> xq = x;
+  xq.push_back(3200);
+  const train::PowerLawFit quadratic = train::FitPowerLaw(xq, q, 500, 0.95, 1, 500.0);
+  CHECK(quadratic.exponent == Approx(2.0).epsilon(1e-12));
+  CHECK(quadratic.verdict == "superlinear");
+  CHECK(quadratic.num_skipped == 2);
+  REQUIRE_THROWS_MATCHES(train::FitPowerLaw(x, y, 10, 0.95, 1, NAN), std::invalid_argument, MessageContains("finite offset"));
+}
+
 TEST_CASE("FitPowerLaw: too few points give insufficient data; bad arguments are refused") {
   CHECK(train::FitPowerLaw({1, 2}, {1, 4}).verdict == "insufficient data");
   CHECK(train::FitPowerLaw({5, 5, 5}, {1, 2, 3}).verdict == "insufficient data");

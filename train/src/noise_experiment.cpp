@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "dissect/theory/check.hpp"
@@ -11,6 +12,8 @@
 
 namespace dissect::train {
 namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double Fitted(double accuracy, double iteration, double previous) {
   return std::isnan(previous) && accuracy == 100.0 ? iteration : previous;
@@ -123,14 +126,19 @@ NoiseResult RunNoiseExperiment(const NoiseOptions& options, const DataSplit& dat
     if (result.cancelled) break;
   }
   for (const LossKind loss : options.losses) {
+    // Paper: the claim is about how iterations to fit grow with the flipped labels, so the fit is of the
+    // iterations above the clean run's (T(p) - T(0)); a power law through the origin would read linear growth
+    // above a level as sublinear. Runs that never fitted stay in as NaN, skipped and counted by the fit.
     std::vector<double> x, y;
+    double clean = kNaN;
     for (const NoiseRun& run : result.runs) {
-      if (run.loss == loss && !std::isnan(run.iterations_to_fit)) {
-        x.push_back(static_cast<double>(run.num_flipped));
-        y.push_back(run.iterations_to_fit);
-      }
+      if (run.loss != loss) continue;
+      if (run.num_flipped == 0 && std::isnan(clean)) clean = run.iterations_to_fit;
+      x.push_back(static_cast<double>(run.num_flipped));
+      y.push_back(run.iterations_to_fit);
     }
-    result.fits.push_back(FitPowerLaw(x, y, options.bootstrap, options.confidence, options.noise_seed));
+    result.fits.push_back(FitPowerLaw(x, y, options.bootstrap, options.confidence, options.noise_seed,
+                                      std::isnan(clean) ? 0.0 : clean));
   }
   return result;
 }

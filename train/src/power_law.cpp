@@ -39,7 +39,8 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
                         const std::vector<double>& y,
                         int bootstrap,
                         double confidence,
-                        std::uint64_t seed) {
+                        std::uint64_t seed,
+                        double offset) {
   if (x.size() != y.size()) {
     throw std::invalid_argument(fmt::format("FitPowerLaw(): {} x values but {} y values", x.size(), y.size()));
   }
@@ -47,15 +48,19 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
     throw std::invalid_argument(fmt::format("FitPowerLaw(): expected confidence in (0, 1), got {}", confidence));
   }
   if (bootstrap < 1) throw std::invalid_argument(fmt::format("FitPowerLaw(): expected bootstrap >= 1, got {}", bootstrap));
+  if (!std::isfinite(offset)) throw std::invalid_argument(fmt::format("FitPowerLaw(): expected a finite offset, got {}", offset));
   std::vector<double> u, v;
   for (std::size_t i = 0; i < x.size(); ++i) {
-    if (x[i] > 0.0 && y[i] > 0.0 && std::isfinite(x[i]) && std::isfinite(y[i])) {
+    const double above = y[i] - offset;
+    if (x[i] > 0.0 && above > 0.0 && std::isfinite(x[i]) && std::isfinite(above)) {
       u.push_back(std::log(x[i]));
-      v.push_back(std::log(y[i]));
+      v.push_back(std::log(above));
     }
   }
   PowerLawFit fit;
   fit.num_points = static_cast<int>(u.size());
+  fit.num_skipped = static_cast<int>(x.size() - u.size());
+  fit.offset = offset;
   fit.confidence = confidence;
   const auto [exponent, log_prefactor] = FitLine(u, v);
   if (u.size() < 3 || std::isnan(exponent)) {

@@ -64,7 +64,10 @@ std::string FormatIterations(double value) { return std::isnan(value) ? "not rea
 
 nlohmann::ordered_json FitJson(const train::PowerLawFit& fit) {
   const auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
-  return {{"num_points", fit.num_points},
+  return {{"model", "iterations_to_fit = offset + prefactor * num_flipped^exponent"},
+          {"num_points", fit.num_points},
+          {"num_skipped", fit.num_skipped},
+          {"offset", number(fit.offset)},
           {"exponent", number(fit.exponent)},
           {"prefactor", number(fit.prefactor)},
           {"exponent_low", number(fit.exponent_low)},
@@ -128,8 +131,8 @@ void WriteOutputs(const fs::path& dir,
     if (!x_missed.empty()) plot.AddPoints(name + " not reached (budget)", color, x_missed, y_missed, true);
     const train::PowerLawFit& fit = result.fits[i];
     if (!x.empty()) {
-      plot.AddPowerLaw(fmt::format("{} fit e={:.2f}", name, fit.exponent), color, fit.prefactor, fit.exponent,
-                       *std::min_element(x.begin(), x.end()), *std::max_element(x.begin(), x.end()));
+      plot.AddPowerLaw(fmt::format("{} fit e={:.2f}", name, fit.exponent), color, fit.offset, fit.prefactor,
+                       fit.exponent, *std::min_element(x.begin(), x.end()), *std::max_element(x.begin(), x.end()));
     }
   }
   WriteTextFileAtomic(dir / "noise.svg", plot.Render());
@@ -201,8 +204,10 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
     const std::string name = train::ToString(options.losses[i]);
     report.Add(name + "_exponent", fit.exponent);
     report.Add(name + "_exponent_interval",
-               fmt::format("[{:.3f}, {:.3f}] ({:.0f}%, {} bootstrap resamples of {} points)", fit.exponent_low,
-                           fit.exponent_high, 100 * fit.confidence, fit.bootstrap_samples, fit.num_points));
+               fmt::format("[{:.3f}, {:.3f}] ({:.0f}%, {} bootstrap resamples of {} points; {} skipped)",
+                           fit.exponent_low, fit.exponent_high, 100 * fit.confidence, fit.bootstrap_samples,
+                           fit.num_points, fit.num_skipped));
+    report.Add(name + "_clean_iterations", fit.offset, "the fit's offset: iterations to fit at p = 0");
     report.Add(name + "_verdict", fit.verdict);
     fits[name] = FitJson(fit);
   }

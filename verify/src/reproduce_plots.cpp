@@ -225,6 +225,7 @@ GnuplotPanel NoisePanel(const fs::path& noise_csv, const Json& noise) {
     panel.series.push_back(series);
     if (!noise.contains("fits") || !noise["fits"].contains(loss)) continue;
     const Json& fit = noise["fits"][loss];
+    const double offset = Number(fit.value("offset", Json(0.0)));
     const double prefactor = Number(fit["prefactor"]), exponent = Number(fit["exponent"]);
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (const double x : series.x) {
@@ -232,12 +233,12 @@ GnuplotPanel NoisePanel(const fs::path& noise_csv, const Json& noise) {
       lo = std::min(lo, x);
       hi = std::max(hi, x);
     }
-    if (!(prefactor > 0) || !std::isfinite(exponent) || !(hi > lo)) continue;
-    GnuplotSeries line_series = NamedSeries(fmt::format("{} fit, exponent {:.2f}", loss, exponent), true);
+    if (!(prefactor > 0) || !(offset >= 0) || !std::isfinite(exponent) || !(hi > lo)) continue;
+    GnuplotSeries line_series = NamedSeries(fmt::format("{} fit, exponent {:.2f} above {:.0f}", loss, exponent, offset), true);
     for (int i = 0; i <= 32; ++i) {
       const double x = lo * std::pow(hi / lo, i / 32.0);
       line_series.x.push_back(x);
-      line_series.y.push_back(prefactor * std::pow(x, exponent));
+      line_series.y.push_back(offset + prefactor * std::pow(x, exponent));
     }
     panel.series.push_back(line_series);
   }

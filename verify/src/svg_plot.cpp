@@ -39,14 +39,14 @@ void LogLogPlot::AddPoints(const std::string& name, const std::string& color, co
   series_.push_back(s);
 }
 
-void LogLogPlot::AddPowerLaw(const std::string& name, const std::string& color, double prefactor, double exponent,
-                             double x_min, double x_max) {
-  if (!(prefactor > 0 && std::isfinite(exponent) && x_min > 0 && x_max > x_min)) return;
+void LogLogPlot::AddPowerLaw(const std::string& name, const std::string& color, double offset, double prefactor,
+                             double exponent, double x_min, double x_max) {
+  if (!(prefactor > 0 && offset >= 0 && std::isfinite(exponent) && x_min > 0 && x_max > x_min)) return;
   Series s{name, color, {}, {}, false, true};
   for (int i = 0; i <= 32; ++i) {
     const double x = x_min * std::pow(x_max / x_min, i / 32.0);
     s.x.push_back(x);
-    s.y.push_back(prefactor * std::pow(x, exponent));
+    s.y.push_back(offset + prefactor * std::pow(x, exponent));
   }
   series_.push_back(s);
 }

@@ -2,7 +2,8 @@
 // Paper: label noise (THEORY.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and SC
 // with the same budget and settings, and record "iterations to fit", the first evaluated step at which training
 // accuracy on the noisy labels reaches 100%. The claim: it grows superlinearly in the number of flipped labels for
-// SC and roughly linearly for CE; a power law per loss with a bootstrap interval for its exponent decides.
+// SC and roughly linearly for CE; a power law per loss of the iterations above the clean run's, with a bootstrap
+// interval for its exponent, decides.
 
 #include <cstdint>
 #include <functional>
@@ -69,7 +70,9 @@ struct NoiseRun {
 
 struct NoiseResult {
   std::vector<NoiseRun> runs;       // in the order fraction-major, loss-minor
-  std::vector<PowerLawFit> fits;    // one per loss (options.losses order): iterations_to_fit against num_flipped
+  // One per loss (options.losses order): iterations_to_fit against num_flipped, as T(p) = T(0) + a flipped^e with
+  // the offset T(0) of that loss's run at p = 0 (0 when no such run fitted); runs that did not fit are skipped.
+  std::vector<PowerLawFit> fits;
   bool cancelled = false;           // a run was cancelled (on_step); later runs were not started
 };
 

@@ -1,6 +1,7 @@
 #pragma once
-// A power law y = a x^e fitted to positive data by least squares in log-log space, with a bootstrap confidence
-// interval for the exponent: how the noise experiment tells superlinear from linear growth of iterations-to-fit.
+// A power law y = c + a x^e, with the offset c given, fitted to y - c > 0 by least squares in log-log space, with a
+// bootstrap confidence interval for the exponent: how the noise experiment tells superlinear from linear growth of
+// iterations-to-fit (c is then the iterations the clean labels take, so e measures the growth, not the level).
 
 #include <cstdint>
 #include <limits>
@@ -11,7 +12,9 @@ namespace dissect::train {
 
 struct PowerLawFit {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  int num_points = 0;       // points used (x > 0, y > 0)
+  int num_points = 0;       // points used (x > 0, y - offset > 0, both finite)
+  int num_skipped = 0;      // points left out (x <= 0, y - offset <= 0, NaN or infinite)
+  double offset = 0.0;      // c
   double exponent = kNaN;   // e
   double prefactor = kNaN;  // a
   double exponent_low = kNaN;   // bootstrap percentile interval of e
@@ -23,13 +26,15 @@ struct PowerLawFit {
   std::string verdict = "not run";
 };
 
-// Fits y = a x^e to the pairs with x > 0 and y > 0 (others are skipped). The bootstrap resamples the pairs with
-// replacement `bootstrap` times (seeded) and takes the percentile interval at `confidence`. Throws
-// std::invalid_argument for x and y of different sizes, confidence outside (0, 1) or bootstrap < 1.
+// Fits y = offset + a x^e to the pairs with x > 0 and y - offset > 0 (others are skipped and counted). The
+// bootstrap resamples the pairs with replacement `bootstrap` times (seeded) and takes the percentile interval at
+// `confidence`. Throws std::invalid_argument for x and y of different sizes, confidence outside (0, 1),
+// bootstrap < 1 or an offset that is not finite.
 PowerLawFit FitPowerLaw(const std::vector<double>& x,
                         const std::vector<double>& y,
                         int bootstrap = 2000,
                         double confidence = 0.95,
-                        std::uint64_t seed = 0);
+                        std::uint64_t seed = 0,
+                        double offset = 0.0);
 
 }  // namespace dissect::train
