@@ -656,6 +656,15 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   CHECK(changed.exit_code == 0);
   CHECK_THAT(changed.err, Catch::Contains("figure1: ") && Catch::Contains("was made with other arguments"));
   CHECK_THAT(changed.err, Catch::Contains("figure6: reusing"));
+  // Nor is one made by another build of dissect (its results may have been computed differently).
+  kept = nlohmann::json::parse(ReadFile(figure1));
+  CHECK(kept["build"].get<std::string>().size() == 16);
+  kept["build"] = "0123456789abcdef";
+  std::ofstream(figure1) << kept.dump();
+  const RunResult rebuilt = Run("reproduce --claims theory --out " + Quote(dir));
+  CHECK(rebuilt.exit_code == 0);
+  CHECK_THAT(rebuilt.err, Catch::Contains("figure1: ") && Catch::Contains("was made by another build of dissect"));
+  CHECK(nlohmann::json::parse(ReadFile(figure1))["build"] != "0123456789abcdef");
 }
 
 // 38 trainings and 6 geometries (several minutes on 2 cores): tagged slow, run with "[.slow]".
@@ -858,6 +867,7 @@ TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise
       "--fractions 0,0.5 --losses ce --bootstrap 50 --threads 2 --out '" + dir.string() + "'");
   CHECK(result["train_images"] == 200);
   CHECK(result["fits"]["ce"]["verdict"] == "insufficient data");
+  CHECK(result["fits"]["ce"]["num_skipped"] == 1);  // the clean run: its iterations are the fit's offset
   for (const char* name : {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_p0.000.csv", "run_ce_p0.500.json"}) {
     CHECK(fs::exists(dir / name));
   }

@@ -406,6 +406,7 @@ int RunReproduce(const ReproduceFlags& f) {
                    {"minimize", 0},
                    {"noise", "the noise command's default seed (see parts/noise.json)"}};
   meta["torch_version"] = TORCH_VERSION;
+  meta["build"] = BuildFingerprint();
   Json parts = Json::object();
   if (fs::exists(dir / "parts")) {
     for (const auto& entry : fs::directory_iterator(dir / "parts")) {
@@ -413,7 +414,8 @@ int RunReproduce(const ReproduceFlags& f) {
       try {
         const Json part = Json::parse(std::ifstream(entry.path()));
         parts[entry.path().stem().string()] = {{"seconds", part.value("seconds", Json())},
-                                               {"arguments", part.value("arguments", Json())}};
+                                               {"arguments", part.value("arguments", Json())},
+                                               {"build", part.value("build", Json())}};
       } catch (const std::exception&) {
         parts[entry.path().stem().string()] = "unreadable";
       }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -50,6 +51,24 @@ int RunChild(const std::vector<std::string>& args, const fs::path& stdout_path) 
 
 }  // namespace
 
+const std::string& BuildFingerprint() {
+  static const std::string fingerprint = [] {
+    // FNV-1a over the executable: dissect's own libraries are linked in statically, so a change to any of them
+    // changes it.
+    std::ifstream in("/proc/self/exe", std::ios::binary);
+    if (!in) return std::string("unknown");
+    std::uint64_t hash = 14695981039346656037ULL;
+    std::vector<char> buffer(1 << 16);
+    while (in.read(buffer.data(), static_cast<std::streamsize>(buffer.size())) || in.gcount() > 0) {
+      for (std::streamsize i = 0; i < in.gcount(); ++i) {
+        hash = (hash ^ static_cast<unsigned char>(buffer[static_cast<std::size_t>(i)])) * 1099511628211ULL;
+      }
+    }
+    return fmt::format("{:016x}", hash);
+  }();
+  return fingerprint;
+}
+
 double Number(const Json& value) { return value.is_number() ? value.get<double>() : std::nan(""); }
 
 Json RunPart(const fs::path& dir, const std::string& name, std::vector<std::string> args) {
@@ -63,12 +82,16 @@ Json RunPart(const fs::path& dir, const std::string& name, std::vector<std::stri
       throw std::runtime_error(
           fmt::format("reproduce: {} is corrupt (not JSON); delete it or rerun with --fresh", result.string()));
     }
-    if (!kept.contains("arguments") || kept["arguments"] == Json(args)) {
+    const bool same_arguments = kept.value("arguments", Json()) == Json(args);
+    const bool same_build = kept.value("build", Json()) == Json(BuildFingerprint());
+    if (same_arguments && same_build) {
       std::cerr << fmt::format("reproduce: {}: reusing {}\n", name, result.string());
       return kept;
     }
-    std::cerr << fmt::format(
-        "reproduce: {}: {} was made with other arguments; running it again\n", name, result.string());
+    std::cerr << fmt::format("reproduce: {}: {} was made {}; running it again\n",
+                             name,
+                             result.string(),
+                             same_arguments ? "by another build of dissect" : "with other arguments");
   }
   fs::create_directories(dir / "parts");
   const fs::path stdout_path = dir / "parts" / (name + ".stdout.tmp");
@@ -94,6 +117,7 @@ Json RunPart(const fs::path& dir, const std::string& name, std::vector<std::stri
         fmt::format("reproduce: {} (dissect {}) failed with exit code {}", name, fmt::join(args, " "), code));
   }
   parsed["arguments"] = args;
+  parsed["build"] = BuildFingerprint();
   parsed["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   WriteTextFileAtomic(result, parsed.dump(1) + "\n");
   return parsed;
