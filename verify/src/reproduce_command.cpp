@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include <dissect/train/trainer.hpp>
+#include <dissect/train/device.hpp>
 
 #include "commands.hpp"
 #include "output.hpp"
@@ -189,7 +189,7 @@ void RefuseWithoutPaperInputs(const ReproduceFlags& f) {
         "data_batch_5.bin, test_batch.bin){}", f.data_dir.empty() ? "" : "; '" + f.data_dir + "' does not hold them"));
   }
   try {
-    train::ResolveDevice("cuda");
+    train::RequireDevice("cuda");
   } catch (const std::invalid_argument& e) {
     throw std::invalid_argument(fmt::format(
         "reproduce: --profile paper trains ResNet-18 for 100,000 steps per run and needs a GPU: {}", e.what()));
@@ -405,7 +405,7 @@ int RunReproduce(const ReproduceFlags& f) {
                    {"correlation", grid.seeds},
                    {"minimize", 0},
                    {"noise", "the noise command's default seed (see parts/noise.json)"}};
-  meta["torch_version"] = TORCH_VERSION;
+  meta["torch_version"] = train::TorchVersion();
   meta["build"] = BuildFingerprint();
   Json parts = Json::object();
   if (fs::exists(dir / "parts")) {
