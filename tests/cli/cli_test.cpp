@@ -544,6 +544,9 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
   RequireUsageError("train --iterations 0", "iterations >= 1");
   RequireUsageError("train --batch-size 0", "batch_size >= 1");
   RequireUsageError("train --lr nan", "learning_rate > 0");
+  RequireUsageError("train --supcon-memory-mb -5", "--supcon-memory-mb: expected a positive number, got '-5'");
+  RequireUsageError("train --supcon-memory-mb nan", "expected a positive number, got 'nan'");
+  RequireUsageError("train --supcon-memory-mb 12MB", "expected a positive number, got '12MB'");
   RequireUsageError("train --momentum 1.5", "momentum in [0, 1)");
   RequireUsageError("train --model resnet18 --dim 128", "dim = 512 for resnet18");
   RequireUsageError("train --loss ce-fix --dim 4", "needs h >= K-1");

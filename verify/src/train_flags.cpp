@@ -20,6 +20,22 @@ train::ImageSet TakeFirst(train::ImageSet set, std::int64_t limit) {
   return set;
 }
 
+// A positive, finite number (CLI::PositiveNumber's own message quotes DBL_MAX in full as the range).
+const CLI::Validator kPositive(
+    [](std::string& text) {
+      std::size_t used = 0;
+      double value = std::nan("");
+      try {
+        value = std::stod(text, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      return used == text.size() && std::isfinite(value) && value > 0.0
+                 ? std::string()
+                 : fmt::format("expected a positive number, got '{}'", text);
+    },
+    "> 0");
+
 }  // namespace
 
 std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags* flags, bool with_loss) {
@@ -47,7 +63,7 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command
       ->add_option(
           "--supcon-memory-mb", flags->supcon_memory_mb, "Memory for the SC loss's similarity matrices or tile")
-      ->check(CLI::PositiveNumber)
+      ->check(kPositive)
       ->capture_default_str();
   command->add_option("--iterations", flags->iterations, "SGD steps T")->capture_default_str();
   command->add_option("--batch-size", flags->batch_size, "Batch size b")->capture_default_str();
