@@ -291,8 +291,8 @@ std::vector<Claim> NoiseClaims(const Json& noise) {
   // The exponent of the iterations above the clean run's; the skipped runs are the clean one, any that never
   // fitted within the budget, and any that fitted no later than the clean one.
   const auto describe = [](const char* name, const Exponent& e) {
-    return fmt::format("{} exponent {:.3g} [{:.3g}, {:.3g}] ({}; above {:.0f} iterations at p = 0, {} runs skipped)",
-                       name, e.value, e.low, e.high, e.verdict, e.clean, e.skipped);
+    return fmt::format("{} exponent {:.3g} [{:.3g}, {:.3g}] ({}; above {:.0f} iterations at p = 0; {} run{} skipped)",
+                       name, e.value, e.low, e.high, e.verdict, e.clean, e.skipped, e.skipped == 1 ? "" : "s");
   };
   const std::string measured = describe("SC", sc) + "; " + describe("CE", ce) + "; 95% bootstrap intervals";
   return {{"4a",
