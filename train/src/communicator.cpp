@@ -3,12 +3,14 @@
 // c10d's Gloo and NCCL headers are compiled only where these are defined (the Torch package does not define them
 // for its users); the CMake file sets them for this file alone.
 #include <fmt/format.h>
+#include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef DISSECT_HAVE_NCCL
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
@@ -23,6 +25,20 @@ struct Communicator::Impl {
 };
 
 namespace {
+
+// Library code never prints: c10d logs each failed connection attempt of the rendezvous through glog (an ERROR line
+// and glog's "Logging before InitGoogleLogging" warning) before it throws, and the error thrown here says the same.
+// glog is kept to FATAL while the rendezvous runs.
+class QuietGlog {
+ public:
+  QuietGlog() : saved_(FLAGS_minloglevel) { FLAGS_minloglevel = std::max(saved_, google::GLOG_FATAL); }
+  ~QuietGlog() { FLAGS_minloglevel = saved_; }
+  QuietGlog(const QuietGlog&) = delete;
+  QuietGlog& operator=(const QuietGlog&) = delete;
+
+ private:
+  int saved_;
+};
 
 std::string ErrorText(const std::exception& e) {
   if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
@@ -99,6 +115,7 @@ std::shared_ptr<Communicator> Communicator::Create(const DistributedOptions& opt
   impl->timeout_seconds = options.timeout_seconds;
   impl->device = nccl ? device : torch::Device(torch::kCPU);
   const std::string where = fmt::format("rank {} of {}", options.rank, options.world_size);
+  const QuietGlog quiet;
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(options.master_port);
