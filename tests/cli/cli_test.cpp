@@ -2,7 +2,6 @@
 
 #include <sys/wait.h>
 
-#include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,6 +11,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
+
+#include "catch.hpp"
 
 namespace fs = std::filesystem;
 

@@ -3,13 +3,13 @@
 
 #include "dissect/optim/batch_losses.hpp"
 
-#include <catch2/catch.hpp>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/regular_simplex.hpp>
 #include <dissect/theory/supcon_loss.hpp>
 #include <random>
 #include <stdexcept>
 
+#include "catch.hpp"
 #include "dissect/optim/multisets.hpp"
 #include "test_support.hpp"
 

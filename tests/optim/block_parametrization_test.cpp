@@ -4,13 +4,13 @@
 #include "dissect/optim/block_parametrization.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::optim {

@@ -4,12 +4,12 @@
 #include "dissect/optim/certificate.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/optim/block_parametrization.hpp"
 #include "dissect/optim/point_objectives.hpp"
 #include "dissect/theory/regular_simplex.hpp"

@@ -3,10 +3,10 @@
 
 #include "dissect/optim/gradient_flow.hpp"
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <stdexcept>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::optim {

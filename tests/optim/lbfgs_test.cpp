@@ -4,7 +4,6 @@
 #include "dissect/optim/lbfgs.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -12,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/optim/objective.hpp"
 #include "test_support.hpp"
 

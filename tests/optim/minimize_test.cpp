@@ -5,7 +5,6 @@
 #include "dissect/optim/minimize.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -14,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/optim/block_parametrization.hpp"
 #include "dissect/optim/point_objectives.hpp"
 #include "dissect/theory/bounds.hpp"

@@ -4,7 +4,6 @@
 #include "dissect/optim/multisets.hpp"
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <limits>
 #include <set>
@@ -12,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::optim {

@@ -4,12 +4,12 @@
 #include "dissect/optim/point_objectives.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/theory/bounds.hpp"
 #include "dissect/theory/cross_entropy_loss.hpp"
 #include "dissect/theory/regular_simplex.hpp"

@@ -4,7 +4,6 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "catch.hpp"
 #include "dissect/theory/regular_simplex.hpp"
 
 namespace dissect::test {

@@ -5,13 +5,13 @@
 
 #include <Eigen/Core>
 #include <boost/math/distributions/binomial.hpp>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <stdexcept>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/theory/regular_simplex.hpp"
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/theory/temperature.hpp"

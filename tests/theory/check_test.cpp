@@ -4,10 +4,10 @@
 #include "dissect/theory/check.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <limits>
 #include <stdexcept>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::theory {

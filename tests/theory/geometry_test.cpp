@@ -4,12 +4,12 @@
 #include "dissect/theory/geometry.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <utility>
 
+#include "catch.hpp"
 #include "dissect/theory/regular_simplex.hpp"
 #include "test_support.hpp"
 

@@ -4,7 +4,6 @@
 #include "dissect/theory/npy.hpp"
 
 #include <Eigen/Core>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -17,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::theory {

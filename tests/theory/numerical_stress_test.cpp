@@ -2,9 +2,9 @@
 // N up to 100,000. Losses, gradients and bounds stay finite, or are +inf where the value really overflows (the
 // multiset total), and are never NaN.
 
-#include <catch2/catch.hpp>
 #include <cmath>
 
+#include "catch.hpp"
 #include "dissect/theory/bounds.hpp"
 #include "dissect/theory/cross_entropy_loss.hpp"
 #include "dissect/theory/geometry.hpp"

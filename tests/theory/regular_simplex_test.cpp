@@ -5,7 +5,6 @@
 
 #include <Eigen/Core>
 #include <Eigen/LU>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -13,6 +12,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::theory {

@@ -6,12 +6,12 @@
 
 #include <Eigen/Core>
 #include <Eigen/SVD>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/theory/bounds.hpp"
 #include "dissect/theory/geometry.hpp"
 #include "dissect/theory/regular_simplex.hpp"

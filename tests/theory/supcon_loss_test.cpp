@@ -6,13 +6,13 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <stdexcept>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/theory/bounds.hpp"
 #include "dissect/theory/regular_simplex.hpp"
 #include "dissect/theory/temperature.hpp"

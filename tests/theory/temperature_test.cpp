@@ -3,11 +3,11 @@
 
 #include "dissect/theory/temperature.hpp"
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace dissect::theory {

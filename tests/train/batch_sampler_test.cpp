@@ -1,9 +1,9 @@
 // Batch sampling: seeded, i.i.d. or by epochs, and resumable from a saved state.
 
 #include <algorithm>
-#include <catch2/catch.hpp>
 #include <set>
 
+#include "catch.hpp"
 #include "dissect/train/batch_sampler.hpp"
 #include "test_support.hpp"
 

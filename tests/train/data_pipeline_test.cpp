@@ -2,11 +2,11 @@
 
 #include <torch/torch.h>
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <set>
 #include <tuple>
 
+#include "catch.hpp"
 #include "dissect/train/data_pipeline.hpp"
 #include "test_support.hpp"
 

@@ -10,12 +10,12 @@
 
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
 #include <exception>
 #include <functional>
 #include <thread>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/train/communicator.hpp"
 #include "dissect/train/data_parallel.hpp"
 #include "dissect/train/encoder.hpp"

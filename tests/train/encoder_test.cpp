@@ -2,8 +2,7 @@
 
 #include <torch/torch.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "dissect/train/encoder.hpp"
 #include "test_support.hpp"
 

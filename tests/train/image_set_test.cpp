@@ -1,7 +1,6 @@
 #include "dissect/train/image_set.hpp"
 
 #include <array>
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "catch.hpp"
 #include "test_support.hpp"
 
 namespace {

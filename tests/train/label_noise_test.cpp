@@ -1,8 +1,8 @@
 // Paper: label noise (THEORY.md): exactly floor(p N) labels flipped, each to another class, seeded.
 
-#include <catch2/catch.hpp>
 #include <set>
 
+#include "catch.hpp"
 #include "dissect/train/label_noise.hpp"
 #include "test_support.hpp"
 

@@ -3,8 +3,7 @@
 
 #include <torch/torch.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "dissect/theory/bounds.hpp"
 #include "dissect/theory/cross_entropy_loss.hpp"
 #include "dissect/theory/regular_simplex.hpp"

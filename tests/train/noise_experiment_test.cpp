@@ -3,8 +3,7 @@
 
 #include <torch/torch.h>
 
-#include <catch2/catch.hpp>
-
+#include "catch.hpp"
 #include "dissect/train/label_noise.hpp"
 #include "dissect/train/noise_experiment.hpp"
 #include "test_support.hpp"

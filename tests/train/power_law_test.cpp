@@ -1,8 +1,8 @@
 // The power-law fit of the noise experiment: exact on exact data, the verdicts, the bootstrap interval.
 
-#include <catch2/catch.hpp>
 #include <cmath>
 
+#include "catch.hpp"
 #include "dissect/train/power_law.hpp"
 #include "test_support.hpp"
 

@@ -6,10 +6,10 @@
 
 #include <torch/torch.h>
 
-#include <catch2/catch.hpp>
 #include <cstdint>
 #include <vector>
 
+#include "catch.hpp"
 #include "dissect/train/losses.hpp"
 #include "test_support.hpp"
 

@@ -5,9 +5,9 @@
 
 #include <fmt/format.h>
 
-#include <catch2/catch.hpp>
 #include <fstream>
 
+#include "catch.hpp"
 #include "dissect/theory/npy.hpp"
 #include "dissect/train/tensor_bridge.hpp"
 #include "dissect/train/trainer.hpp"

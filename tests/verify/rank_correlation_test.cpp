@@ -3,9 +3,10 @@
 
 #include "rank_correlation.hpp"
 
-#include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
+
+#include "catch.hpp"
 
 namespace dissect::cli {
 namespace {
