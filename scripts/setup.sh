@@ -1,17 +1,25 @@
 #!/usr/bin/env bash
-# Shared set-up of ./run and ./test on Debian 12: installs the missing Debian packages, selects the OpenMP
-# build of OpenBLAS (LibTorch and BLAS then share one thread pool), configures and builds in Release.
-# A second run skips what is installed and built.
+# Shared set-up of ./run and ./test on Debian 12 (and Debian 13, scripts/debian13-check): installs the missing
+# Debian packages, selects the OpenMP build of OpenBLAS (LibTorch and BLAS then share one thread pool), configures and
+# builds in Release. A second run skips what is installed and built.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build_dir=${DISSECT_BUILD_DIR:-$root/build}
 
+# The names that differ between releases, chosen by the release this runs on (Debian 12 when it cannot tell):
+# Debian 13's Catch2 3 is libcatch2-dev (its catch2 is an empty transitional package).
+release=$(. /etc/os-release 2>/dev/null && echo "${VERSION_ID:-${VERSION_CODENAME:-}}" || true)
+case $release in
+  ""|12|bookworm) catch2_package=catch2 ;;
+  *) catch2_package=libcatch2-dev ;;
+esac
+
 packages=(
   build-essential cmake ninja-build git
   libeigen3-dev libceres-dev libboost-dev libfmt-dev
   libtorch-dev libopenblas0-openmp
-  catch2 nlohmann-json3-dev libcli11-dev
+  "$catch2_package" nlohmann-json3-dev libcli11-dev
   zlib1g-dev libgloo-dev dataset-fashion-mnist
   python3-numpy python3-torch python3-torchvision
   clang-tools-19 jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client gnuplot-nox
