@@ -4,6 +4,7 @@
 #include <dissect/theory/geometry.hpp>
 #include <dissect/theory/regular_simplex.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iostream>
 #include <memory>
 #include <numeric>

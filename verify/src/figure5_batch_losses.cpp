@@ -4,6 +4,7 @@
 // SC bound); per configuration the trained points may sit above or below it.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 #include <dissect/optim/batch_losses.hpp>

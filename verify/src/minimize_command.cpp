@@ -7,6 +7,7 @@
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/npy.hpp>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <iostream>
 #include <memory>
 #include <numeric>

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fstream>
 #include <random>
 #include <stdexcept>

@@ -6,6 +6,7 @@
 // gnuplot plots and meta.json into --out.
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>

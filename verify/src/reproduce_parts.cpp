@@ -1,6 +1,7 @@
 #include "reproduce_parts.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -1,6 +1,7 @@
 #include "reproduce_plots.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <array>
 #include <cmath>
