@@ -716,7 +716,7 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with t
 }
 
 // 10 trainings to fit flipped labels (45 s alone on 2 cores): tagged slow, run with "[.slow]".
-TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents; the exit code counts the failures",
+TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents, the exit code counts the failures",
           "[.slow]") {
   const fs::path dir = ScratchDir() / "reproduce_noise";
   fs::remove_all(dir);
@@ -801,7 +801,7 @@ TEST_CASE("dissect geometry --json: at a simplex the distances and NC metrics ar
   CHECK(json["simplex_distance_note"] == "ok");
 }
 
-TEST_CASE("dissect geometry: --radius 2 equals --temperature 0.25; float32 input, subsets and a table also work") {
+TEST_CASE("dissect geometry: --radius 2 equals --temperature 0.25, float32 input, subsets and a table also work") {
   // Each run starts the whole binary (about a second with LibTorch loaded): few runs, each checking several things.
   const std::string args = WriteGeometrySimplex(false) + " --batch-size 8 --batches 4";
   const auto by_radius = RunJson(args + " --radius 2");

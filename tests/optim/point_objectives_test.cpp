@@ -232,7 +232,7 @@ TEST_CASE("SupConPointObjective: Evaluate with a parameter vector of the wrong l
       Catch::Message("SupConPointObjective::Evaluate(): expected a parameter vector of length 18, got 17"));
 }
 
-TEST_CASE("CrossEntropyPointObjective: equals theory::CrossEntropyLoss with z = [vec(Z); vec(W^T)]",
+TEST_CASE("CrossEntropyPointObjective: equals theory::CrossEntropyLoss with z = [vec(Z), vec(W^T)]",
           "[point_objectives]") {
   const int h = 3, k = 4, n = 7;
   const Eigen::VectorXi labels = RandomLabels(n, k, 5);

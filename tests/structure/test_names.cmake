@@ -1,6 +1,6 @@
 # Fails when a Catch2 test name would be lost by catch_discover_tests: CMake lists do not split inside square
 # brackets, so a name with an unbalanced '[' (e.g. "inside [0, K)") swallows every later test of its binary into one
-# entry that runs none of them. Run as: cmake -DSOURCE_DIR=<repo>/tests -P test_names.cmake
+# entry that runs none of them; a ';' splits a name in two. Run as: cmake -DSOURCE_DIR=<repo>/tests -P test_names.cmake
 file(GLOB_RECURSE files "${SOURCE_DIR}/*_test.cpp")
 set(violations "")
 foreach(file IN LISTS files)
@@ -20,7 +20,17 @@ foreach(file IN LISTS files)
     endif()
   endforeach()
 endforeach()
+# A ';' is CMake's list separator: a name holding one is registered as two entries that each match no test case
+# (Catch2 then runs nothing and exits 0). file(STRINGS) above splits there too, so the files are read whole.
+foreach(file IN LISTS files)
+  file(READ "${file}" content)
+  string(REGEX MATCH "TEST_CASE\\(\"[^\"\n]*;[^\"\n]*\"" with_semicolon "${content}")
+  if(with_semicolon)
+    string(REPLACE ";" "<;>" shown "${with_semicolon}")
+    set(violations "${violations}\n${file}: ${shown} holds a ';'")
+  endif()
+endforeach()
 if(violations)
   message(FATAL_ERROR "test names that ctest cannot register one by one:${violations}")
 endif()
-message(STATUS "every test name has balanced square brackets")
+message(STATUS "every test name has balanced square brackets and no ';'")

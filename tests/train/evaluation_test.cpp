@@ -89,7 +89,7 @@ TEST_CASE("Evaluate: SC at a collapsed unit simplex estimates the expected i.i.d
   CHECK(r.test_accuracy_class_mean == 100.0);
 }
 
-TEST_CASE("TrainLinearProbe: separable classes are fitted; zero iterations leave the probe not run") {
+TEST_CASE("TrainLinearProbe: separable classes are fitted, zero iterations leave the probe not run") {
   // Three Gaussian clusters far apart in R^4.
   Eigen::MatrixXd points = dissect::test::RandomGaussianPoints(4, 300, 5, 0.1);
   const Eigen::VectorXi labels = dissect::test::BalancedLabels(3, 100);

@@ -630,7 +630,7 @@ TEST_CASE("LoadCifar10 and LoadCifar100: a directory that does not exist is name
                          MessageContains("LoadCifar100(): " + missing.string() + ": no such directory"));
 }
 
-TEST_CASE("DatasetNames: lists fashion-mnist, mnist, cifar10 and cifar100; only fashion-mnist has a default") {
+TEST_CASE("DatasetNames: lists fashion-mnist, mnist, cifar10 and cifar100, only fashion-mnist has a default") {
   CHECK(dissect::train::DatasetNames() == std::vector<std::string>{"fashion-mnist", "mnist", "cifar10", "cifar100"});
   CHECK(dissect::train::DefaultDataDirectory("mnist").empty());
   CHECK(dissect::train::DefaultDataDirectory("cifar10").empty());

@@ -36,7 +36,7 @@ TEST_CASE("FlipLabels: exactly floor(p N) labels change, each to another class, 
   }
 }
 
-TEST_CASE("FlipLabels: equal seeds flip equally, other seeds otherwise; new classes are spread over the K-1 others") {
+TEST_CASE("FlipLabels: equal seeds flip equally, other seeds otherwise, new classes are spread over the K-1 others") {
   const std::vector<std::int64_t> labels(9000, 4);
   const train::FlippedLabels a = train::FlipLabels(labels, 10, 1.0, 1);
   CHECK(a.labels == train::FlipLabels(labels, 10, 1.0, 1).labels);

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 
 #include "catch.hpp"
+#include "fashion_mnist.hpp"
 #include "dissect/train/label_noise.hpp"
 #include "dissect/train/noise_experiment.hpp"
 #include "test_support.hpp"
@@ -13,18 +14,7 @@ namespace {
 using dissect::test::MessageContains;
 namespace train = dissect::train;
 
-const train::DataSplit& SmallFashionMnist() {
-  static const train::DataSplit data = [] {
-    train::DataSplit split = train::LoadIdxDirectory(DISSECT_FASHION_MNIST_DIR, "fashion-mnist");
-    for (auto* set : {&split.train, &split.test}) {
-      set->num_images = 200;
-      set->pixels.resize(static_cast<std::size_t>(200 * set->ImageSize()));
-      set->labels.resize(200);
-    }
-    return split;
-  }();
-  return data;
-}
+const train::DataSplit& SmallFashionMnist() { return dissect::test::FashionMnistSubset(200, 200); }
 
 train::NoiseOptions SmallExperiment() {
   train::NoiseOptions options;

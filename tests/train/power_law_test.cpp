@@ -27,7 +27,7 @@ TEST_CASE("FitPowerLaw: exact power laws are recovered, with the verdict of thei
   }
 }
 
-TEST_CASE("FitPowerLaw: noise widens the interval; points with x or y <= 0 are skipped") {
+TEST_CASE("FitPowerLaw: noise widens the interval, points with x or y <= 0 are skipped") {
   const std::vector<double> x = {0, 100, 200, 300, 500, 800, 1000};
   const std::vector<double> y = {50, 105, 190, 320, 480, 830, 990};  // about linear
   const train::PowerLawFit fit = train::FitPowerLaw(x, y, 2000, 0.95, 3);
@@ -69,7 +69,7 @@ TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a l
   REQUIRE_THROWS_MATCHES(train::FitPowerLaw(x, y, 10, 0.95, 1, NAN), std::invalid_argument, MessageContains("finite offset"));
 }
 
-TEST_CASE("FitPowerLaw: too few points give insufficient data; bad arguments are refused") {
+TEST_CASE("FitPowerLaw: too few points give insufficient data, bad arguments are refused") {
   CHECK(train::FitPowerLaw({1, 2}, {1, 4}).verdict == "insufficient data");
   CHECK(train::FitPowerLaw({5, 5, 5}, {1, 2, 3}).verdict == "insufficient data");
   REQUIRE_THROWS_MATCHES(train::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));

@@ -156,7 +156,7 @@ TEST_CASE("TiledSupConLoss: classes of one sample give 0 with a zero gradient, a
   }
 }
 
-TEST_CASE("TiledSupConLoss: backward scales by the incoming gradient; without grad mode no graph is built") {
+TEST_CASE("TiledSupConLoss: backward scales by the incoming gradient, without grad mode no graph is built") {
   const Batch batch = TestBatch(CyclicLabels(100));
   const train::TiledSupConOptions options = OptionsOfEveryReduction()[1];
   const ValueAndGradient once = ByAutogradFunction(batch.rows, batch.labels, options);

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "catch.hpp"
+#include "fashion_mnist.hpp"
 #include "dissect/theory/npy.hpp"
 #include "dissect/train/tensor_bridge.hpp"
 #include "dissect/train/trainer.hpp"
@@ -19,21 +20,8 @@ using dissect::test::MessageContains;
 using dissect::test::TemporaryDirectory;
 namespace train = dissect::train;
 
-// Fashion-MNIST, read once: the first 20,000 training images and 2,000 test images keep every run short.
-const train::DataSplit& FashionMnist() {
-  static const train::DataSplit data = [] {
-    train::DataSplit split = train::LoadIdxDirectory(DISSECT_FASHION_MNIST_DIR, "fashion-mnist");
-    const auto take = [](train::ImageSet& set, std::int64_t n) {
-      set.num_images = n;
-      set.pixels.resize(static_cast<std::size_t>(n * set.ImageSize()));
-      set.labels.resize(static_cast<std::size_t>(n));
-    };
-    take(split.train, 20000);
-    take(split.test, 2000);
-    return split;
-  }();
-  return data;
-}
+// Fashion-MNIST: the first 20,000 training images and 2,000 test images keep every run short.
+const train::DataSplit& FashionMnist() { return dissect::test::FashionMnistSubset(20000, 2000); }
 
 train::TrainOptions ShortRun(train::LossKind loss, std::int64_t iterations) {
   train::TrainOptions options;
@@ -88,7 +76,7 @@ TEST_CASE("Train: 400 CE steps reach 78% test accuracy with the network's classi
   CHECK(result.embeddings.classifier.sizes() == torch::IntArrayRef({10, 128}));
 }
 
-TEST_CASE("Train: equal seeds give identical metrics; a stopped and resumed run equals an uninterrupted one") {
+TEST_CASE("Train: equal seeds give identical metrics, a stopped and resumed run equals an uninterrupted one") {
   TemporaryDirectory dir;
   train::TrainOptions options = ShortRun(train::LossKind::kCrossEntropyFixed, 120);
   options.eval_every = 40;
