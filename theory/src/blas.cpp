@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <vector>
 
+// DISSECT_NO_BLAS (CMake's DISSECT_USE_BLAS=OFF, for a machine without a BLAS): Eigen's own products instead.
+#ifndef DISSECT_NO_BLAS
 extern "C" {
 // Fortran BLAS, with the hidden string-length arguments of the GNU calling
 // convention.
@@ -39,8 +41,12 @@ void sgemm_(const char* transa,
             std::size_t transb_length);
 }
 
+#endif
+
 namespace dissect::theory::detail {
 namespace {
+
+#ifndef DISSECT_NO_BLAS
 
 void Fortran(const char* ta,
              const char* tb,
@@ -74,6 +80,8 @@ void Fortran(const char* ta,
   sgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);
 }
 
+#endif
+
 // c = alpha op_a(A) op_b(B) + beta c, with c already sized m x n.
 template <typename Scalar>
 void Gemm(char trans_a,
@@ -91,10 +99,26 @@ void Gemm(char trans_a,
     if (beta == Scalar(0)) c.setZero();
     return;
   }
+#ifdef DISSECT_NO_BLAS
+  // As BLAS: beta = 0 ignores what c held (NaN included).
+  if (beta == Scalar(0)) {
+    c.setZero();
+  } else if (beta != Scalar(1)) {
+    c *= beta;
+  }
+  if (trans_a == 'T') {
+    c.noalias() += alpha * (a.transpose() * b);
+  } else if (trans_b == 'T') {
+    c.noalias() += alpha * (a * b.transpose());
+  } else {
+    c.noalias() += alpha * (a * b);
+  }
+#else
   const int lda = static_cast<int>(std::max<Eigen::Index>(1, a.outerStride()));
   const int ldb = static_cast<int>(std::max<Eigen::Index>(1, b.outerStride()));
   const int ldc = static_cast<int>(std::max<Eigen::Index>(1, c.outerStride()));
   Fortran(&trans_a, &trans_b, &m, &n, &k, &alpha, a.data(), &lda, b.data(), &ldb, &beta, c.data(), &ldc);
+#endif
 }
 
 }  // namespace

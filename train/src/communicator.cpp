@@ -3,7 +3,6 @@
 // c10d's Gloo and NCCL headers are compiled only where these are defined (the Torch package does not define them
 // for its users); the CMake file sets them for this file alone.
 #include <fmt/format.h>
-#include <glog/logging.h>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #ifdef DISSECT_HAVE_NCCL
@@ -15,30 +14,18 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "torch_compat.hpp"
+
 namespace dissect::train {
 
 struct Communicator::Impl {
   c10::intrusive_ptr<c10d::Store> store;
-  c10::intrusive_ptr<c10d::ProcessGroup> group;
+  c10::intrusive_ptr<detail::CollectiveGroup> group;
   torch::Device device = torch::kCPU;  // where the backend wants its tensors (CUDA for NCCL)
   double timeout_seconds = 0.0;
 };
 
 namespace {
-
-// Library code never prints: c10d logs each failed connection attempt of the rendezvous through glog (an ERROR line
-// and glog's "Logging before InitGoogleLogging" warning) before it throws, and the error thrown here says the same.
-// glog is kept to FATAL while the rendezvous runs.
-class QuietGlog {
- public:
-  QuietGlog() : saved_(FLAGS_minloglevel) { FLAGS_minloglevel = std::max(saved_, google::GLOG_FATAL); }
-  ~QuietGlog() { FLAGS_minloglevel = saved_; }
-  QuietGlog(const QuietGlog&) = delete;
-  QuietGlog& operator=(const QuietGlog&) = delete;
-
- private:
-  int saved_;
-};
 
 std::string ErrorText(const std::exception& e) {
   if (const auto* c10_error = dynamic_cast<const c10::Error*>(&e)) return c10_error->what_without_backtrace();
@@ -106,16 +93,16 @@ std::shared_ptr<Communicator> Communicator::Create(const DistributedOptions& opt
 #ifndef DISSECT_HAVE_NCCL
     throw std::invalid_argument(
         "Communicator::Create(): the NCCL backend was asked for (a CUDA device), but this LibTorch build has no NCCL; "
-        "use --device cpu (Gloo)");
+        "use --dist-backend gloo (it carries tensors of any device)");
 #endif
-  } else if (device.is_cuda()) {
-    throw std::invalid_argument("Communicator::Create(): Gloo is used for CPU tensors here; use the nccl backend on CUDA");
   }
   auto impl = std::make_unique<Impl>();
   impl->timeout_seconds = options.timeout_seconds;
   impl->device = nccl ? device : torch::Device(torch::kCPU);
   const std::string where = fmt::format("rank {} of {}", options.rank, options.world_size);
-  const QuietGlog quiet;
+  // Library code never prints: c10d logs each failed connection attempt of the rendezvous (an ERROR line, and with
+  // glog its "Logging before InitGoogleLogging" warning) before it throws, and the error thrown here says the same.
+  const detail::QuietTorchLogging quiet;
   try {
     c10d::TCPStoreOptions store_options;
     store_options.port = static_cast<std::uint16_t>(options.master_port);
@@ -189,7 +176,7 @@ void Run(Communicator& communicator, Communicator::Impl& impl, const char* what,
 void Communicator::AllReduceSum(torch::Tensor& tensor) {
   if (!distributed()) return;
   std::vector<torch::Tensor> tensors{tensor.to(impl_->device).contiguous()};
-  Run(*this, *impl_, "all-reduce", [&](c10d::ProcessGroup& group) { return group.allreduce(tensors); });
+  Run(*this, *impl_, "all-reduce", [&](detail::CollectiveGroup& group) { return group.allreduce(tensors); });
   if (tensors[0].data_ptr() != tensor.data_ptr()) tensor.copy_(tensors[0]);
 }
 
@@ -198,7 +185,7 @@ torch::Tensor Communicator::AllGather(const torch::Tensor& local) {
   std::vector<torch::Tensor> input{local.to(impl_->device).contiguous()};
   std::vector<std::vector<torch::Tensor>> output(1);
   for (int r = 0; r < world_size_; ++r) output[0].push_back(torch::empty_like(input[0]));
-  Run(*this, *impl_, "all-gather", [&](c10d::ProcessGroup& group) { return group.allgather(output, input); });
+  Run(*this, *impl_, "all-gather", [&](detail::CollectiveGroup& group) { return group.allgather(output, input); });
   return torch::cat(output[0], 0).to(local.device());
 }
 
@@ -207,7 +194,7 @@ void Communicator::Broadcast(torch::Tensor& tensor, int root) {
   std::vector<torch::Tensor> tensors{tensor.to(impl_->device).contiguous()};
   c10d::BroadcastOptions options;
   options.rootRank = root;
-  Run(*this, *impl_, "broadcast", [&](c10d::ProcessGroup& group) { return group.broadcast(tensors, options); });
+  Run(*this, *impl_, "broadcast", [&](detail::CollectiveGroup& group) { return group.broadcast(tensors, options); });
   if (tensors[0].data_ptr() != tensor.data_ptr()) tensor.copy_(tensors[0]);
 }
 
@@ -231,7 +218,7 @@ bool Communicator::AnyTrue(bool flag) {
 
 void Communicator::Barrier() {
   if (!distributed()) return;
-  Run(*this, *impl_, "barrier", [&](c10d::ProcessGroup& group) { return group.barrier(); });
+  Run(*this, *impl_, "barrier", [&](detail::CollectiveGroup& group) { return group.barrier(); });
 }
 
 namespace {

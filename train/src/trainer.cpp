@@ -16,6 +16,7 @@
 #include "dissect/train/data_parallel.hpp"
 #include "dissect/train/sync_batch_norm.hpp"
 #include "dissect/train/tensor_bridge.hpp"
+#include "torch_compat.hpp"
 
 namespace dissect::train {
 namespace {
@@ -43,7 +44,18 @@ std::string Fingerprint(const TrainOptions& o, const DataSplit& data, const std:
       data.train.name, data.train.num_images, label_hash, o.encoder.Describe(), ToString(o.loss.kind),
       o.loss.temperature, o.iterations, o.batch_size, o.learning_rate, o.momentum, o.weight_decay,
       ToString(o.schedule), ToString(o.sampling), ToString(o.augmentation), o.seed, o.eval_every, o.probe.iterations,
-      o.probe.batch_size, o.probe.learning_rate, o.probe.weight_decay, o.supcon_eval_batches);
+      o.probe.batch_size, o.probe.learning_rate, o.probe.weight_decay, o.supcon_eval_batches) +
+      // Named only when not the default, so that checkpoints of runs before these options still resume.
+      (o.precision != Precision::kFloat32 ? " precision=" + ToString(o.precision) : std::string()) +
+      (o.channels_last ? std::string(" channels_last") : std::string());
+}
+
+// Convolution weights (4-D parameters) in channels-last order; other parameters are left as they are.
+void ToChannelsLast(torch::nn::Module& module) {
+  torch::NoGradGuard no_grad;
+  for (torch::Tensor& parameter : module.parameters()) {
+    if (parameter.dim() == 4) parameter.set_data(parameter.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
 }
 
 nlohmann::json HistoryToJson(const std::vector<EvaluationRecord>& history) {
@@ -198,6 +210,23 @@ void RequireCompatible(const ImageSet& train, const ImageSet& test) {
 
 }  // namespace
 
+std::string ToString(Precision precision) {
+  switch (precision) {
+    case Precision::kFloat32:
+      return "float32";
+    case Precision::kBfloat16:
+      return "bf16";
+  }
+  return "unknown";
+}
+
+Precision ParsePrecision(std::string_view name) {
+  for (const Precision p : {Precision::kFloat32, Precision::kBfloat16}) {
+    if (name == ToString(p)) return p;
+  }
+  throw std::invalid_argument(fmt::format("ParsePrecision(): expected float32 or bf16, got '{}'", name));
+}
+
 std::string ToString(Schedule schedule) {
   switch (schedule) {
     case Schedule::kPoly5:
@@ -310,6 +339,7 @@ TrainResult Train(const TrainOptions& options_in,
   LossHead head(options.loss);
   encoder->to(device);
   head->to(device);
+  if (options.channels_last) ToChannelsLast(*encoder);
   if (options.sync_batch_norm) SynchronizeBatchNorm(*encoder, &group);
   std::vector<torch::Tensor> parameters = encoder->parameters();
   for (const torch::Tensor& p : head->parameters()) parameters.push_back(p);
@@ -417,7 +447,16 @@ TrainResult Train(const TrainOptions& options_in,
       static_cast<torch::optim::SGDOptions&>(group.options()).lr(learning_rate);
     }
     const Batch batch = train_data.MakeBatch(sampler.Next(), local_first, local_batch);
-    const torch::Tensor representations = head->Represent(encoder->forward(batch.images));
+    torch::Tensor features;
+    {
+      const detail::AutocastGuard autocast(device.type(), at::kBFloat16, options.precision == Precision::kBfloat16);
+      features = encoder->forward(options.channels_last && batch.images.dim() == 4
+                                      ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
+                                      : batch.images);
+    }
+    // The loss (its normalization, log-sum-exp and the SC kernels, which take float32 or float64) in float32.
+    if (features.scalar_type() == at::kBFloat16) features = features.to(at::kFloat);
+    const torch::Tensor representations = head->Represent(features);
     double loss_value = 0.0;
     if (!distributed) {
       const torch::Tensor loss = head->forward(representations, batch.labels);

@@ -15,7 +15,8 @@ Application::Application()
                             RegisterGeometryCommand(app_),
                             RegisterNoiseCommand(app_),
                             RegisterLaunchCommand(app_),
-                            RegisterReproduceCommand(app_)}) {
+                            RegisterReproduceCommand(app_),
+                            RegisterGpuCheckCommand(app_)}) {
     commands_.insert(commands_.end(), registered.begin(), registered.end());
   }
 }
@@ -29,7 +30,7 @@ std::optional<int> Application::Parse(int argc, char** argv, std::ostream& error
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
     errors << "error: unknown command '" << argv[1]
-           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch, reproduce)\nRun with --help for usage.\n";
+           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch, reproduce, gpu-check)\nRun with --help for usage.\n";
     return 2;
   }
   try {

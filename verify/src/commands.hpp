@@ -27,6 +27,8 @@ std::vector<Command> RegisterGeometryCommand(CLI::App& app);
 std::vector<Command> RegisterNoiseCommand(CLI::App& app);
 // `dissect launch`.
 std::vector<Command> RegisterLaunchCommand(CLI::App& app);
+// `dissect gpu-check`: the checks of the GPU half on one device (scripts/gpu-check).
+std::vector<Command> RegisterGpuCheckCommand(CLI::App& app);
 // `dissect reproduce`: the paper's claims with expected and measured values and verdicts, in a report folder.
 std::vector<Command> RegisterReproduceCommand(CLI::App& app);
 

@@ -83,6 +83,10 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command->add_option("--supcon-eval-batches", flags->supcon_eval_batches, "i.i.d. batches of the SC loss estimate")->capture_default_str();
   command->add_option("--device", flags->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--threads", flags->threads, "CPU threads (0: all cores)")->capture_default_str();
+  command->add_option("--precision", flags->precision, "float32, or bf16 (autocast of the encoder's forward; for CUDA)")
+      ->check(CLI::IsMember({"float32", "bf16"}))
+      ->capture_default_str();
+  command->add_flag("--channels-last", flags->channels_last, "Convolutions in channels-last order (NHWC; for CUDA)");
   std::map<std::string, CLI::Option*> options;
   for (CLI::Option* option : command->get_options()) {
     for (const std::string& name : option->get_lnames()) options["--" + name] = option;
@@ -114,6 +118,8 @@ train::TrainOptions BuildTrainOptions(const TrainFlags& f) {
   o.supcon_eval_batches = f.supcon_eval_batches;
   o.device = f.device;
   o.threads = f.threads;
+  o.precision = train::ParsePrecision(f.precision);
+  o.channels_last = f.channels_last;
   return o;
 }
 

@@ -42,6 +42,8 @@ struct TrainFlags {
   std::int64_t supcon_eval_batches = 32;
   std::string device = "auto";
   int threads = 0;
+  std::string precision = "float32";
+  bool channels_last = false;
 };
 
 // Adds the shared flags to `command` (all but --loss when `with_loss` is false). Returns the options by flag name

@@ -29,6 +29,17 @@ enum class Schedule {
   kConstant,  // "constant": lr_i = lr0
 };
 
+// The arithmetic of the training steps (evaluation and export always run in float32).
+enum class Precision {
+  kFloat32,   // "float32"
+  kBfloat16,  // "bf16": the encoder's forward under autocast to bfloat16 (CUDA; the CPU has it too, slowly), the
+              // loss and the optimizer in float32
+};
+
+std::string ToString(Precision precision);
+// Throws std::invalid_argument listing the accepted names.
+Precision ParsePrecision(std::string_view name);
+
 std::string ToString(Schedule schedule);
 // Throws std::invalid_argument listing the accepted names.
 Schedule ParseSchedule(std::string_view name);
@@ -65,6 +76,11 @@ struct TrainOptions {
   std::string device = "auto";
   // Threads of LibTorch's CPU kernels; 0: all cores.
   int threads = 0;
+  // Arithmetic of the training steps.
+  Precision precision = Precision::kFloat32;
+  // Convolution weights and image batches in channels-last memory order (NHWC; faster convolutions on CUDA with
+  // bf16); the same numbers up to the order of sums.
+  bool channels_last = false;
   // Checkpoint file; empty: no checkpoints.
   std::filesystem::path checkpoint_path;
   // Continue from checkpoint_path (which must exist and come from a run with the same options).
