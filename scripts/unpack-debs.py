@@ -41,12 +41,19 @@ def unpack(deb, dest):
         else:
             mode = "r:*"
         with tarfile.open(fileobj=io.BytesIO(data), mode=mode) as tar:
-            for member in tar.getmembers():
-                # Only plain files, folders and links inside dest.
-                target = os.path.realpath(os.path.join(dest, member.name))
-                if not target.startswith(os.path.realpath(dest) + os.sep) and target != os.path.realpath(dest):
-                    raise ValueError(f"{deb}: member {member.name} points outside {dest}")
-            tar.extractall(dest)
+            root = os.path.realpath(dest)
+            members = tar.getmembers()
+            for member in members:
+                name = os.path.normpath(member.name)
+                if os.path.isabs(name) or name == ".." or name.startswith(".." + os.sep):
+                    raise ValueError(f"member {member.name} points outside {dest}")
+                # An absolute link (libz.so -> /lib/...) is made to point at the same path inside dest.
+                if (member.issym() or member.islnk()) and os.path.isabs(member.linkname):
+                    target = os.path.join(root, member.linkname.lstrip("/"))
+                    member.linkname = os.path.relpath(target, os.path.dirname(os.path.join(root, name)))
+                    if member.islnk():
+                        member.linkname = os.path.relpath(target, root)
+            tar.extractall(root, members=members)
         return
     raise ValueError(f"{deb}: no data.tar member")
 

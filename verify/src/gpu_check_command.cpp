@@ -81,7 +81,7 @@ struct Sizes {
 
 Sizes SizesFor(const std::string& size) {
   if (size == "full") return {4096, 128, 10, 256, 10, 50, 16384, 128, 2000, 1000, 1500, 50, 256, "resnet18"};
-  return {96, 16, 5, 8, 1, 2, 256, 16, 100, 100, 100, 25, 32, "mlp"};
+  return {96, 16, 5, 8, 1, 2, 256, 16, 100, 100, 400, 25, 32, "mlp"};
 }
 
 double RelativeDifference(const torch::Tensor& a, const torch::Tensor& reference) {
