@@ -238,7 +238,7 @@ void WriteArray(const fs::path& path,
                 std::size_t num_bytes) {
   // numpy writes (3, 4) for 2-D arrays and (3,) for 1-D ones.
   std::string shape_text = "(";
-  for (std::size_t d = 0; d < shape.size(); ++d) shape_text += fmt::format(d ? ", {}" : "{}", shape[d]);
+  for (std::size_t d = 0; d < shape.size(); ++d) shape_text += fmt::format("{}{}", d ? ", " : "", shape[d]);
   shape_text += shape.size() == 1 ? ",)" : ")";
   std::string header = fmt::format("{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}", descr, shape_text);
   // Version 1.0: 10 bytes of preamble, the header padded with spaces and a newline to a multiple of 64 bytes.

@@ -173,7 +173,7 @@ IdxFile ReadIdxFile(const fs::path& path, std::uint32_t expected_magic, std::str
     data_size = dim != 0 && data_size > kMaxDataSize / dim ? kMaxDataSize : data_size * dim;
   }
   std::string shape;
-  for (std::size_t d = 0; d < num_dims; ++d) shape += fmt::format(d ? " x {}" : "{}", file.dims[d]);
+  for (std::size_t d = 0; d < num_dims; ++d) shape += fmt::format("{}{}", d ? " x " : "", file.dims[d]);
   const std::uint64_t available = file.content.size() - header_size;
   if (available < data_size) {
     Fail(kFunction,

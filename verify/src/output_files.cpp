@@ -80,7 +80,7 @@ nlohmann::ordered_json MetaJson(std::uint64_t seed) {
 std::string CsvTable(const std::vector<std::string>& header, const std::vector<std::vector<double>>& rows) {
   std::string csv = fmt::format("{}\n", fmt::join(header, ","));
   for (const auto& row : rows) {
-    for (std::size_t c = 0; c < row.size(); ++c) csv += fmt::format(c ? ",{:.17g}" : "{:.17g}", row[c]);
+    for (std::size_t c = 0; c < row.size(); ++c) csv += fmt::format("{}{:.17g}", c ? "," : "", row[c]);
     csv += '\n';
   }
   return csv;
