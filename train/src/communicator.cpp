@@ -109,6 +109,7 @@ std::shared_ptr<Communicator> Communicator::Create(const DistributedOptions& opt
     store_options.isServer = options.rank == 0;
     store_options.numWorkers = static_cast<std::size_t>(options.world_size);
     store_options.waitWorkers = true;
+    detail::UseClassicTcpStoreServer(store_options, 0);
     store_options.timeout = Milliseconds(options.timeout_seconds);
     impl->store = c10::make_intrusive<c10d::TCPStore>(options.master_address, store_options);
   } catch (const std::exception& e) {

@@ -5,7 +5,8 @@
 //   since 2.0, where ProcessGroup wraps backends);
 // - QuietTorchLogging: keeps LibTorch's own log lines (glog where c10 is built with it, c10's logger otherwise) to
 //   fatal ones for the lifetime of the object;
-// - AutocastGuard: mixed precision on one device type (the per-device API since 2.4, the per-device functions before).
+// - AutocastGuard: mixed precision on one device type (the per-device API since 2.4, the per-device functions before);
+// - UseClassicTcpStoreServer: TCPStore without libuv, which some LibTorch 2.x builds lack.
 // Private to train/: its .cpp files include it after torch's headers.
 
 #include <ATen/autocast_mode.h>
@@ -29,6 +30,16 @@ using CollectiveGroup = c10d::Backend;
 #else
 using CollectiveGroup = c10d::ProcessGroup;
 #endif
+
+// TCPStore's server on libuv, the default since 2.4, is missing from builds without libuv (Debian 13's 2.6: "use_libuv
+// was requested but PyTorch was build without libuv support"): the classic server, present in every version, is
+// asked for where the option exists (1.13 has no such field and only the classic server).
+template <typename StoreOptions>
+auto UseClassicTcpStoreServer(StoreOptions& options, int) -> decltype(options.useLibUV = false, void()) {
+  options.useLibUV = false;
+}
+template <typename StoreOptions>
+void UseClassicTcpStoreServer(StoreOptions&, long) {}
 
 // Library code never prints, and changes process-wide state only for the span of a call, restoring it after.
 class QuietTorchLogging {
