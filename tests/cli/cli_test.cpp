@@ -552,6 +552,7 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
   RequireUsageError("train --model resnet18 --dim 128", "dim = 512 for resnet18");
   RequireUsageError("train --loss ce-fix --dim 4", "needs h >= K-1");
   RequireUsageError("train --device tpu", "auto, cpu, cuda");
+  RequireUsageError("train --precision fp16", "fp16");
   RequireUsageError("train --resume", "--resume needs --out");
   const fs::path empty = ScratchDir() / "train_empty";
   fs::create_directories(empty);
@@ -883,6 +884,16 @@ TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise
   CHECK(noise["runs"][1]["criterion"] == "classifier");
   CHECK(noise["runs"][1]["reached"] == true);
   CHECK(ReadFile(dir / "noise.svg").rfind("<svg", 0) == 0);
+}
+
+TEST_CASE("dissect gpu-check: bad input exits 2 with a clear error before any check runs") {
+  RequireUsageError("gpu-check --checks loss_parity,warp_drive", "unknown check 'warp_drive'");
+  RequireUsageError("gpu-check --size huge", "huge");
+  RequireUsageError("gpu-check --memory-gb 0", "--memory-gb");
+  RequireUsageError("gpu-check --step-seconds nan", "--step-seconds");
+  RequireUsageError("gpu-check --noise-seconds nan", "--noise-seconds");
+  RequireUsageError("gpu-check --device tpu", "auto, cpu, cuda");
+  RequireUsageError("gpu-check --checks label_noise --data-dir /nonexistent/dissect-data", "/nonexistent/dissect-data");
 }
 
 TEST_CASE("dissect noise: bad input exits 2 with a clear error") {

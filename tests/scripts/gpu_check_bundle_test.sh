@@ -24,4 +24,16 @@ python3 "$(dirname "$script")/unpack-debs.py" "$work/unpacked" "$work/bundle/deb
 for header in eigen3/Eigen/Core boost/math/special_functions/gamma.hpp nlohmann/json.hpp CLI/CLI.hpp gloo/context.h zlib.h; do
   [ -e "$work/unpacked/usr/include/$header" ] || { echo "FAIL the bundle lacks $header"; exit 1; }
 done
+# Bad usage: exit 2 with the reason, nothing written.
+expect_usage_error() {
+  local expected=$1 status=0
+  shift
+  "$script" "$@" > /dev/null 2> "$work/usage.txt" || status=$?
+  [ "$status" -eq 2 ] && grep -q -- "$expected" "$work/usage.txt" ||
+    { echo "FAIL gpu-check $* exited $status: $(cat "$work/usage.txt")"; exit 1; }
+}
+expect_usage_error "unknown argument '--frobnicate'" --frobnicate
+expect_usage_error "needs the folder made by --bundle" --run "$work/nothing" --out "$work/out"
+expect_usage_error "needs --out" --cpu
+[ ! -e "$work/out" ] || { echo "FAIL a refused --run wrote $work/out"; exit 1; }
 echo "gpu-check --bundle: $bytes bytes, 7 packages, Fashion-MNIST 10,000 + 2,000"

@@ -11,9 +11,6 @@
 //                    the GPU (an MLP on the CPU), p in {0, 0.5, 1}, both losses, two seeds.
 // Exit 1 when a parity check exceeds its tolerance.
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <array>
 #include <chrono>
@@ -40,9 +37,11 @@
 #include <thread>
 
 #include "commands.hpp"
+#include "loopback_port.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
+#include "train_flags.hpp"
 
 namespace dissect::cli {
 namespace {
@@ -149,21 +148,6 @@ Json CheckLossParity(torch::Device device, const Sizes& s, bool* failed) {
           {"losses", rows}};
 }
 
-// A TCP port on loopback that the kernel reports free now (the store binds it right after).
-int UnusedLoopbackPort() {
-  const int socket_fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (socket_fd < 0) throw std::runtime_error("gpu-check: cannot open a socket for the data-parallel check");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  const bool bound = ::bind(socket_fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-                     ::getsockname(socket_fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(socket_fd);
-  if (!bound) throw std::runtime_error("gpu-check: no free loopback port for the data-parallel check");
-  return ntohs(address.sin_port);
-}
-
 struct RankOutput {
   double loss = 0.0;
   torch::Tensor embedding_gradient;   // this rank's rows
@@ -202,7 +186,7 @@ Json CheckDataParallel(torch::Device device, const Sizes& s, bool* failed) {
     const torch::Tensor single_classifier_gradient =
         train::HasClassifier(kind) ? single->classifier().grad().cpu() : torch::Tensor();
 
-    const int port = UnusedLoopbackPort();
+    const int port = FreeLoopbackPort("gpu-check");
     std::array<RankOutput, kRanks> outputs;
     std::vector<std::thread> threads;
     for (int rank = 0; rank < kRanks; ++rank) {
@@ -423,17 +407,11 @@ Json CheckTiledBatch(torch::Device device, const Sizes& s, const GpuCheckFlags& 
           {"runs", runs}};
 }
 
-Json CheckLabelNoise(torch::Device device, const Sizes& s, const GpuCheckFlags& f, ProgressLine& progress) {
-  train::DataSplit data = train::LoadDataset(f.data, f.data_dir);
-  const auto take = [](train::ImageSet set, std::int64_t n) {
-    if (n >= set.num_images) return set;
-    set.num_images = n;
-    set.pixels.resize(static_cast<std::size_t>(n * set.ImageSize()));
-    set.labels.resize(static_cast<std::size_t>(n));
-    return set;
-  };
-  data.train = take(std::move(data.train), s.noise_train);
-  data.test = take(std::move(data.test), s.noise_test);
+Json CheckLabelNoise(torch::Device device,
+                     const Sizes& s,
+                     const GpuCheckFlags& f,
+                     const train::DataSplit& data,
+                     ProgressLine& progress) {
   Json seeds = Json::array();
   const auto check_start = Clock::now();
   bool cancelled = false;
@@ -492,13 +470,39 @@ Json CheckLabelNoise(torch::Device device, const Sizes& s, const GpuCheckFlags& 
 
 int Run(const GpuCheckFlags& f) {
   const bool has_out = !f.out.empty();
-  if (has_out) PrepareOutputDirectory(f.out, f.force);
   const torch::Device device = train::ResolveDevice(f.device);
+  // CLI11's PositiveNumber lets NaN through; the tiled-batch loop would then never stop.
+  for (const auto& [name, value] : {std::pair<const char*, double>{"--memory-gb", f.memory_gb},
+                                    {"--step-seconds", f.step_seconds},
+                                    {"--noise-seconds", f.noise_seconds}}) {
+    if (!(value > 0.0) || !std::isfinite(value)) {
+      throw std::invalid_argument(fmt::format("gpu-check: {} expects a positive number, got {}", name, value));
+    }
+  }
   const Sizes s = SizesFor(f.size);
+  const std::set<std::string> known = {"loss_parity", "data_parallel", "throughput", "tiled_batch", "label_noise"};
   std::set<std::string> wanted;
   std::stringstream names(f.checks);
-  for (std::string name; std::getline(names, name, ',');) wanted.insert(name);
+  for (std::string name; std::getline(names, name, ',');) {
+    if (known.count(name) == 0) {
+      throw std::invalid_argument(fmt::format(
+          "gpu-check: unknown check '{}' (expected loss_parity, data_parallel, throughput, tiled_batch or label_noise)",
+          name));
+    }
+    wanted.insert(name);
+  }
+  // Bad input fails here, before any check runs: the label-noise data (missing or corrupt files).
+  train::DataSplit noise_data;
+  if (wanted.count("label_noise") != 0) {
+    TrainFlags data_flags;
+    data_flags.data = f.data;
+    data_flags.data_dir = f.data_dir;
+    data_flags.train_limit = s.noise_train;
+    data_flags.test_limit = s.noise_test;
+    noise_data = LoadTrainingData(data_flags);
+  }
 
+  if (has_out) PrepareOutputDirectory(f.out, f.force);
   Json result = Json::object();
   result["device"] = device.str();
   // A GPU's name comes from the PyTorch baseline (torch.cuda.get_device_name) and from scripts/gpu-check.
@@ -528,7 +532,7 @@ int Run(const GpuCheckFlags& f) {
   run("data_parallel", [&] { return CheckDataParallel(device, s, &failed); });
   run("throughput", [&] { return CheckThroughput(device, s, f); });
   run("tiled_batch", [&] { return CheckTiledBatch(device, s, f); });
-  run("label_noise", [&] { return CheckLabelNoise(device, s, f, progress); });
+  run("label_noise", [&] { return CheckLabelNoise(device, s, f, noise_data, progress); });
   result["passed"] = !failed;
   if (has_out) {
     WriteTextFileAtomic(std::filesystem::path(f.out) / "gpu-check.json", result.dump(2) + "\n");

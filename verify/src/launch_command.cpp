@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "commands.hpp"
+#include "loopback_port.hpp"
 #include "stop_signal.hpp"
 
 namespace dissect::cli {
@@ -32,22 +33,6 @@ struct LaunchFlags {
   int master_port = 0;
   double grace = 60.0;
 };
-
-// A port that is free on the loopback interface now (the kernel's choice for port 0).
-int FreeLoopbackPort() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("launch: cannot open a socket to find a free port");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof(address);
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  ::close(fd);
-  if (!ok) throw std::runtime_error("launch: cannot find a free port on 127.0.0.1 (pass --master-port)");
-  return ntohs(address.sin_port);
-}
 
 bool HasFlag(const std::vector<std::string>& args, const std::string& flag) {
   return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
@@ -75,7 +60,7 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
       throw std::invalid_argument(fmt::format("launch: {} is set by the launcher; leave it out of the train flags", flag));
     }
   }
-  const int port = f.master_port > 0 ? f.master_port : FreeLoopbackPort();
+  const int port = f.master_port > 0 ? f.master_port : FreeLoopbackPort("launch (pass --master-port)");
   const std::string master = fmt::format("127.0.0.1:{}", port);
   if (!HasFlag(args, "--threads")) {
     // The cores divided among the ranks (LibTorch would otherwise start a thread per core in each of them).
