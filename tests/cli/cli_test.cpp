@@ -645,6 +645,7 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   // Without CUDA it names the GPU; with one it goes on to the (corrupt) files, which the training then refuses.
   CHECK((paper.err.find("needs a GPU") != std::string::npos || paper.err.find("data_batch") != std::string::npos));
   RequireUsageError("reproduce --profile huge", "--profile");
+  RequireUsageError("reproduce --threads 0 --out " + Quote(dir), "--threads >= 1");
   RequireUsageError("reproduce --profile cpu --mnist-dir " + Quote(cifar) + " --out " + Quote(dir),
                     "holds no train-images-idx3-ubyte");
   RequireUsageError("reproduce --mnist-dir " + Quote(cifar) + " --out " + Quote(dir), "--profile cpu only");
@@ -674,8 +675,8 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   CHECK(nlohmann::json::parse(ReadFile(figure1))["build"] != "0123456789abcdef");
 }
 
-// 38 trainings and 6 geometries (several minutes on 2 cores): tagged slow, run with "[.slow]".
-TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with the accuracy table of 6 runs",
+// 31 trainings and 5 geometries (several minutes on 2 cores): tagged slow, run with "[.slow]".
+TEST_CASE("dissect reproduce: the trained-encoder and correlation claims over seeds, with the accuracy table",
           "[.slow]") {
   const fs::path dir = ScratchDir() / "reproduce_trained";
   fs::remove_all(dir);
@@ -683,41 +684,54 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims, with t
   INFO(run.err);
   REQUIRE((run.exit_code == 0 || run.exit_code == 1));
   const nlohmann::json result = nlohmann::json::parse(run.out);
-  REQUIRE(result["claims"].size() == 3);
-  CHECK(result["claims"][0]["id"] == "2a");
-  CHECK(result["claims"][2]["id"] == "3");
-  CHECK_THAT(result["claims"][2]["measured"].get<std::string>(), Catch::Contains("supcon: rho -"));
+  REQUIRE(result["claims"].size() == 4);
+  const std::vector<std::string> ids = {"2a", "2b", "2b-linear", "3"};
   int failed = 0;
-  for (const auto& claim : result["claims"]) failed += claim["verdict"] == "FAIL" ? 1 : 0;
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const auto& claim = result["claims"][i];
+    INFO(claim.dump());
+    CHECK(claim["id"] == ids[i]);
+    failed += claim["verdict"] == "FAIL" ? 1 : 0;
+    // Every empirical claim carries its named test, interval and run count.
+    for (const char* field : {"test", "estimate", "interval", "confidence", "runs", "power"}) CHECK(claim.contains(field));
+    CHECK(claim["interval"].size() == 2);
+    if (claim["verdict"] == "INCONCLUSIVE") CHECK_FALSE(claim["decides"].get<std::string>().empty());
+  }
+  CHECK(result["claims"][0]["runs"] == 4);  // quick: 4 seeds per arm
+  CHECK_THAT(result["claims"][1]["expected"].get<std::string>(), Catch::Contains("0.5000"));  // post-ReLU target
   CHECK(run.exit_code == (failed > 0 ? 1 : 0));
+  CHECK_THAT(result["claims"][3]["measured"].get<std::string>(), Catch::Contains("supcon: rho -"));
   const std::string table = ReadFile(dir / "accuracy_table.md");
-  for (const char* row : {"| ce |", "| ce-fix |", "| supcon |"}) CHECK_THAT(table, Catch::Contains(row));
+  for (const char* row : {"| ce |", "| ce-fix |", "| supcon |", "| supcon (final linear) |"}) {
+    CHECK_THAT(table, Catch::Contains(row));
+  }
   const std::string csv = ReadFile(dir / "accuracy_table.csv");
-  CHECK(std::count(csv.begin(), csv.end(), '\n') == 7);  // header and 6 runs
+  // header, 4 arms x 4 seeds, CE-fix, and 3 crop+flip runs
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 1 + 16 + 1 + 3);
   CHECK_THAT(ReadFile(dir / "claims.csv"), Catch::Contains("\n3,"));
   CHECK_THAT(ReadFile(dir / "report.md"), Catch::Contains("## Test accuracy (%) of the trained encoders"));
   CHECK(fs::exists(dir / "plots" / "closeness_generalization.gp"));
   CHECK(fs::exists(dir / "plots" / "class_mean_similarity.gp"));
-  // Claim 3's runs: 2 losses x 4 lengths x 2 seeds x 2 training-set sizes, as CSV and JSON.
+  // Claim 3's runs: 2 losses x 3 lengths x 2 seeds x 2 training-set sizes, as CSV and JSON.
   const std::string runs = ReadFile(dir / "correlation_runs.csv");
-  CHECK(std::count(runs.begin(), runs.end(), '\n') == 1 + 32);
-  CHECK_THAT(result["claims"][2]["measured"].get<std::string>(), Catch::Contains("over 16 runs"));
-  // The box plots: angular similarity of each of the 6 encoders from dissect geometry on its exported embeddings;
+  CHECK(std::count(runs.begin(), runs.end(), '\n') == 1 + 24);
+  CHECK_THAT(result["claims"][3]["measured"].get<std::string>(), Catch::Contains("over 12 runs"));
+  // The box plots: angular similarity of each encoder from dissect geometry on its exported embeddings;
   // classifier rows for CE and CE-fix only (SC has no classifier).
   const auto boxes = nlohmann::json::parse(ReadFile(dir / "similarity_boxes.json"));
-  REQUIRE(boxes.size() == 6);
-  CHECK(boxes["ce none"].contains("weight_similarity"));
-  CHECK_FALSE(boxes["supcon none"].contains("weight_similarity"));
-  const auto& fixed = boxes["ce-fix none"]["weight_similarity"];  // CE-fix: the classifier is the simplex itself
-  CHECK(fixed["min"].get<double>() == Approx(boxes["ce-fix none"]["simplex_similarity"].get<double>()).epsilon(1e-6));
+  REQUIRE(boxes.size() == 5);
+  CHECK(boxes["ce"].contains("weight_similarity"));
+  CHECK_FALSE(boxes["supcon"].contains("weight_similarity"));
+  const auto& fixed = boxes["ce-fix"]["weight_similarity"];  // CE-fix: the classifier is the simplex itself
+  CHECK(fixed["min"].get<double>() == Approx(boxes["ce-fix"]["simplex_similarity"].get<double>()).epsilon(1e-6));
   CHECK(fixed["max"].get<double>() == Approx(fixed["min"].get<double>()).epsilon(1e-6));  // float32 rows
-  CHECK_THAT(ReadFile(dir / "similarity_boxes.csv"), Catch::Contains("\n\"ce none\",weight_similarity,"));
+  CHECK_THAT(ReadFile(dir / "similarity_boxes.csv"), Catch::Contains("\n\"ce\",weight_similarity,"));
   CHECK(fs::exists(dir / "plots" / "similarity_boxes.gp"));
   CHECK(fs::exists(dir / "accuracy_table.json"));
 }
 
-// 10 trainings to fit flipped labels (45 s alone on 2 cores): tagged slow, run with "[.slow]".
-TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents, the exit code counts the failures",
+// 18 trainings to fit flipped labels (over 2 minutes on 2 cores): tagged slow, run with "[.slow]".
+TEST_CASE("dissect reproduce: the label-noise claims over replicates, censored runs kept, the exit code counts FAILs",
           "[.slow]") {
   const fs::path dir = ScratchDir() / "reproduce_noise";
   fs::remove_all(dir);
@@ -725,17 +739,20 @@ TEST_CASE("dissect reproduce: the label-noise claims carry both fitted exponents
   INFO(run.err);
   REQUIRE((run.exit_code == 0 || run.exit_code == 1));
   const nlohmann::json result = nlohmann::json::parse(run.out);
-  REQUIRE(result["claims"].size() == 2);
+  REQUIRE(result["claims"].size() == 3);
   int failed = 0;
   for (const auto& claim : result["claims"]) {
     INFO(claim.dump());
-    CHECK((claim["verdict"] == "PASS" || claim["verdict"] == "FAIL"));
     failed += claim["verdict"] == "FAIL" ? 1 : 0;
-    CHECK_THAT(claim["measured"].get<std::string>(), Catch::Contains("SC exponent"));
-    CHECK_THAT(claim["measured"].get<std::string>(), Catch::Contains("CE exponent"));
+    CHECK(claim["runs"] == 3);  // quick: 3 replicates
+    CHECK_THAT(claim["measured"].get<std::string>(), Catch::Contains("SC kappa"));
+    CHECK_THAT(claim["measured"].get<std::string>(), Catch::Contains("CE kappa"));
   }
   CHECK(result["value"] == failed);
   CHECK(run.exit_code == (failed > 0 ? 1 : 0));
+  const auto noise = nlohmann::json::parse(ReadFile(dir / "parts" / "noise" / "noise.json"));
+  REQUIRE(noise["runs"].size() == 18);  // 3 replicates x 3 fractions x 2 losses, censored ones included
+  for (const auto& r : noise["runs"]) CHECK(r["criterion"] == "probe");
   CHECK(fs::exists(dir / "parts" / "noise" / "noise.svg"));
   CHECK(fs::exists(dir / "plots" / "label_noise.gp"));
 }
@@ -871,18 +888,28 @@ TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise
   fs::remove_all(dir);
   const nlohmann::json result = RunJson(
       "noise --train-limit 200 --test-limit 200 --batch-size 64 --iterations 600 --eval-every 25 --probe-iterations 0 "
-      "--fractions 0,0.5 --losses ce --bootstrap 50 --threads 2 --out '" + dir.string() + "'");
+      "--fractions 0,0.5 --losses ce --criterion auto --replicates 2 --bootstrap 50 --threads 2 --out '" +
+      dir.string() + "'");
   CHECK(result["train_images"] == 200);
-  CHECK(result["fits"]["ce"]["verdict"] == "insufficient data");
-  CHECK(result["fits"]["ce"]["num_skipped"] == 1);  // the clean run: its iterations are the fit's offset
-  for (const char* name : {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_p0.000.csv", "run_ce_p0.500.json"}) {
+  CHECK(result["replicates"] == 2);
+  const auto& ce = result["analysis"]["curvature"]["ce"];
+  CHECK(ce["runs"] == 4);
+  CHECK(ce["usable_seeds"] == 0);  // no run at p = 1: no curvature, and the seeds say why
+  CHECK_THAT(ce["seeds"][0]["note"].get<std::string>(), Catch::Contains("p = 0, 0.5 or 1"));
+  CHECK(ce["power_law"]["shape"] == "insufficient data");
+  CHECK(result["analysis"]["claims"].empty());  // the claims need both CE and SC
+  for (const char* name : {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_r0_p0.000.csv",
+                           "run_ce_r1_p0.500.json"}) {
     CHECK(fs::exists(dir / name));
   }
   const nlohmann::json noise = nlohmann::json::parse(ReadFile(dir / "noise.json"));
-  REQUIRE(noise["runs"].size() == 2);
+  REQUIRE(noise["runs"].size() == 4);
   CHECK(noise["runs"][1]["num_flipped"] == 100);
   CHECK(noise["runs"][1]["criterion"] == "classifier");
   CHECK(noise["runs"][1]["reached"] == true);
+  CHECK(noise["runs"][1]["censored"] == false);
+  CHECK(noise["runs"][3]["replicate"] == 1);
+  CHECK(noise["runs"][3]["flip_seed"] == 1);
   CHECK(ReadFile(dir / "noise.svg").rfind("<svg", 0) == 0);
 }
 
@@ -903,5 +930,7 @@ TEST_CASE("dissect noise: bad input exits 2 with a clear error") {
   RequireUsageError("noise --criterion probe --probe-iterations 0", "probe iterations > 0");
   RequireUsageError("noise --losses sc", "sc");
   RequireUsageError("noise --profile tpu", "tpu");
+  RequireUsageError("noise --replicates 0", "replicates");
+  RequireUsageError("noise --iterations 100 --schedule-horizon 50", "schedule_horizon");
   RequireUsageError("noise --profile gpu --device cpu", "--data-dir");
 }

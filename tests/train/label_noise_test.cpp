@@ -50,6 +50,18 @@ TEST_CASE("FlipLabels: equal seeds flip equally, other seeds otherwise, new clas
   }
 }
 
+TEST_CASE("FlipLabels: for one seed the flips are nested over the fractions, with the same new labels") {
+  const std::vector<std::int64_t> labels = CyclicLabels(500, 10);
+  const train::FlippedLabels half = train::FlipLabels(labels, 10, 0.5, 9);
+  const train::FlippedLabels all = train::FlipLabels(labels, 10, 1.0, 9);
+  REQUIRE(half.flipped_indices.size() == 250);
+  for (const std::int64_t i : half.flipped_indices) {
+    CHECK(half.labels[static_cast<std::size_t>(i)] == all.labels[static_cast<std::size_t>(i)]);
+  }
+  // Another seed flips other positions.
+  CHECK(train::FlipLabels(labels, 10, 0.5, 10).flipped_indices != half.flipped_indices);
+}
+
 TEST_CASE("NumFlipped: decimal fractions give floor(p N) without rounding down by one") {
   CHECK(train::NumFlipped(0.3, 1000) == 300);
   CHECK(train::NumFlipped(0.7, 10) == 7);

@@ -27,7 +27,7 @@ train::NoiseOptions SmallExperiment() {
   options.train.device = "cpu";
   options.fractions = {0.0, 0.5};
   options.losses = {train::LossKind::kCrossEntropy};
-  options.bootstrap = 100;
+  options.criterion = train::FitCriterion::kAuto;  // the network's classifier: no probe, fast
   return options;
 }
 
@@ -50,12 +50,42 @@ TEST_CASE("RunNoiseExperiment: CE fits 200 images with 0% and 50% flipped labels
   CHECK(result.runs[1].num_flipped == 100);
   // Fitting 100 flipped labels takes longer than fitting clean ones.
   CHECK(result.runs[1].iterations_to_fit > result.runs[0].iterations_to_fit);
-  CHECK(result.fits.size() == 1);
-  CHECK(result.fits[0].verdict == "insufficient data");  // one point with x > 0
-  // The fit is of the iterations above the clean run's: the p = 0 run is the offset, not a point.
-  CHECK(result.fits[0].offset == result.runs[0].iterations_to_fit);
-  CHECK(result.fits[0].num_points == 1);
-  CHECK(result.fits[0].num_skipped == 1);
+  for (const train::NoiseRun& run : result.runs) {
+    CHECK_FALSE(run.censored);
+    // poly-5 over the 1,500-step budget: the sum of lr0 (1 - i/T)^5 over the steps before the fit.
+    double sum = 0.0;
+    for (int i = 0; i < run.iterations_to_fit; ++i) sum += 0.1 * std::pow(1.0 - i / 1500.0, 5.0);
+    CHECK(run.cumulative_learning_rate == Approx(sum).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("RunNoiseExperiment: replicates flip and train independently, the same flips for both losses") {
+  train::NoiseOptions options = SmallExperiment();
+  options.fractions = {0.5};
+  options.replicates = 2;
+  options.noise_seed = 7;
+  options.train.seed = 3;
+  options.train.iterations = 50;
+  options.stop_at_fit = false;
+  options.train.schedule_horizon = 100000;  // the first 50 steps of a long poly-5 schedule
+  options.losses = {train::LossKind::kCrossEntropy, train::LossKind::kCrossEntropyFixed};
+  const train::NoiseResult result = train::RunNoiseExperiment(options, SmallFashionMnist());
+  REQUIRE(result.runs.size() == 4);  // replicate-major, then fraction, then loss
+  CHECK(result.runs[0].replicate == 0);
+  CHECK(result.runs[1].replicate == 0);
+  CHECK(result.runs[2].replicate == 1);
+  CHECK(result.runs[0].flip_seed == 7);
+  CHECK(result.runs[2].flip_seed == 8);
+  CHECK(result.runs[0].train_seed == 3);
+  CHECK(result.runs[3].train_seed == 4);
+  // The other replicate trains on other flips with another seed.
+  CHECK(result.runs[0].history.back().train_accuracy_classifier != result.runs[2].history.back().train_accuracy_classifier);
+  for (const train::NoiseRun& run : result.runs) {
+    CHECK(run.censored);  // 100 random labels are not fitted in 50 steps
+    double sum = 0.0;
+    for (int i = 0; i < 50; ++i) sum += 0.1 * std::pow(1.0 - i / 100000.0, 5.0);
+    CHECK(run.cumulative_learning_rate == Approx(sum).epsilon(1e-12));
+  }
 }
 
 TEST_CASE("RunNoiseExperiment: without early stop a run uses its budget and a budget too small is not reached") {
@@ -66,6 +96,7 @@ TEST_CASE("RunNoiseExperiment: without early stop a run uses its budget and a bu
   const train::NoiseResult result = train::RunNoiseExperiment(options, SmallFashionMnist());
   REQUIRE(result.runs.size() == 1);
   CHECK(std::isnan(result.runs[0].iterations_to_fit));  // 200 random labels are not fitted in 50 steps
+  CHECK(result.runs[0].censored);
   CHECK(result.runs[0].status == "completed");
   CHECK(result.runs[0].history.back().iteration == 50.0);
 }
@@ -95,4 +126,10 @@ TEST_CASE("NoiseOptions: bad fractions, criteria and cadences are refused with t
   REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("probe iterations > 0"));
   CHECK(train::ResolveFitCriterion(train::FitCriterion::kAuto, train::LossKind::kSupCon) == train::FitCriterion::kClassMean);
   REQUIRE_THROWS_MATCHES(train::ParseFitCriterion("loss"), std::invalid_argument, MessageContains("class-mean"));
+  options = SmallExperiment();
+  options.replicates = 0;
+  REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("replicates"));
+  options = SmallExperiment();
+  options.train.schedule_horizon = 10;  // shorter than the 1,500-step budget
+  REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("schedule_horizon"));
 }

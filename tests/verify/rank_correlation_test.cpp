@@ -1,14 +1,14 @@
 // Tests of verify/src/rank_correlation.hpp: Spearman's rho with ties (against numpy's Pearson correlation of the
 // ranks) and its bootstrap interval, the statistic behind claim 3 of `dissect reproduce`.
 
-#include "rank_correlation.hpp"
+#include "dissect/verify/rank_correlation.hpp"
 
 #include <cmath>
 #include <vector>
 
 #include "catch.hpp"
 
-namespace dissect::cli {
+namespace dissect::verify {
 namespace {
 
 TEST_CASE("Ranks: 1-based, ties share their mean rank") {
@@ -51,4 +51,4 @@ TEST_CASE("BootstrapSpearman: the interval holds rho, is seeded, and is exact fo
 }
 
 }  // namespace
-}  // namespace dissect::cli
+}  // namespace dissect::verify

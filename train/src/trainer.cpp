@@ -47,7 +47,8 @@ std::string Fingerprint(const TrainOptions& o, const DataSplit& data, const std:
       o.probe.batch_size, o.probe.learning_rate, o.probe.weight_decay, o.supcon_eval_batches) +
       // Named only when not the default, so that checkpoints of runs before these options still resume.
       (o.precision != Precision::kFloat32 ? " precision=" + ToString(o.precision) : std::string()) +
-      (o.channels_last ? std::string(" channels_last") : std::string());
+      (o.channels_last ? std::string(" channels_last") : std::string()) +
+      (o.schedule_horizon > 0 ? fmt::format(" horizon={}", o.schedule_horizon) : std::string());
 }
 
 // Convolution weights (4-D parameters) in channels-last order; other parameters are left as they are.
@@ -271,6 +272,10 @@ void TrainOptions::Validate() const {
     throw std::invalid_argument(fmt::format("{}(): expected weight_decay >= 0, got {}", where, weight_decay));
   }
   theory::RequireAtLeast(where, "eval_every", eval_every, 0);
+  if (schedule_horizon != 0 && schedule_horizon < iterations) {
+    throw std::invalid_argument(fmt::format("{}(): expected schedule_horizon 0 or >= iterations ({}), got {}", where,
+                                            iterations, schedule_horizon));
+  }
   theory::RequireAtLeast(where, "checkpoint_every", checkpoint_every, 0);
   theory::RequireAtLeast(where, "supcon_eval_batches", supcon_eval_batches, 1);
   theory::RequireAtLeast(where, "threads", threads, 0);
@@ -442,7 +447,7 @@ TrainResult Train(const TrainOptions& options_in,
   result.status = "completed";
   while (state.iteration < options.iterations) {
     const auto step_start = Clock::now();
-    learning_rate = LearningRate(options.schedule, options.learning_rate, state.iteration, options.iterations);
+    learning_rate = LearningRate(options.schedule, options.learning_rate, state.iteration, options.ScheduleHorizon());
     for (auto& group : optimizer.param_groups()) {
       static_cast<torch::optim::SGDOptions&>(group.options()).lr(learning_rate);
     }

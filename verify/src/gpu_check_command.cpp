@@ -433,7 +433,7 @@ Json CheckLabelNoise(torch::Device device,
     }
     options.fractions = {0.0, 0.5, 1.0};
     options.noise_seed = seed;
-    options.bootstrap = 200;
+    options.criterion = train::FitCriterion::kAuto;  // no probe: the class means for SC, the classifier for CE
     train::NoiseCallbacks callbacks;
     // The whole check has a time limit (the GPU machine's session is short): past it, runs are cancelled and say so.
     callbacks.on_step = [&](const train::TrainProgress& p) {

@@ -1,8 +1,10 @@
 // `dissect noise`: the paper's label-noise experiment (THEORY.md, Experiments): iterations to fit flipped labels for
-// CE and SC, a power law per loss with a bootstrap interval for its exponent, and the verdict.
+// CE and SC over independent replicates, the curvature of each loss over the seeds with its interval, the power
+// law as a description, and the claims 4a-4c (dissect::verify, the same decisions as `dissect reproduce`).
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
@@ -10,7 +12,11 @@
 #include <string>
 
 #include "commands.hpp"
+#include "dissect/theory/check.hpp"
 #include "dissect/train/noise_experiment.hpp"
+#include "dissect/verify/claims.hpp"
+#include "dissect/verify/label_noise_analysis.hpp"
+#include "dissect/verify/profile.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
@@ -25,9 +31,10 @@ namespace fs = std::filesystem;
 struct NoiseFlags : TrainFlags {
   std::vector<double> fractions = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
   std::vector<std::string> losses = {"ce", "supcon"};
-  std::string criterion = "auto";
+  std::string criterion = "probe";
   bool no_early_stop = false;
   std::uint64_t noise_seed = 0;
+  int replicates = 1;
   int bootstrap = 2000;
   std::string profile;
   std::string out;
@@ -35,84 +42,161 @@ struct NoiseFlags : TrainFlags {
   bool json = false;
 };
 
-// Profiles: settings for a whole experiment; flags the user gives win over them.
-// cpu: a Fashion-MNIST subset and the MLP, within 30 minutes on 2 cores (README). gpu: the paper's CIFAR-10 settings.
+// Profiles: settings for a whole experiment; flags the user gives win over them. cpu is `dissect reproduce --profile
+// cpu`'s noise protocol (a Fashion-MNIST subset, the MLP), gpu the paper profile's (CIFAR-10, ResNet-18).
 void ApplyProfile(NoiseFlags* f, const std::map<std::string, CLI::Option*>& given) {
   const auto set = [&](const std::string& flag, auto* field, auto value) {
     if (given.at(flag)->count() == 0) *field = value;
   };
-  if (f->profile == "cpu") {
-    set("--data", &f->data, std::string("fashion-mnist"));
-    set("--train-limit", &f->train_limit, std::int64_t{2000});
-    set("--test-limit", &f->test_limit, std::int64_t{2000});
-    set("--model", &f->model, std::string("mlp"));
-    set("--iterations", &f->iterations, std::int64_t{20000});
-    set("--eval-every", &f->eval_every, std::int64_t{50});
-    set("--probe-iterations", &f->probe_iterations, std::int64_t{0});
+  if (f->profile.empty()) return;
+  const bool gpu = f->profile == "gpu";
+  const verify::NoiseProtocol p =
+      verify::MakeProfile(gpu ? verify::ProfileKind::kPaper : verify::ProfileKind::kCpu).noise;
+  set("--data", &f->data, std::string(gpu ? "cifar10" : "fashion-mnist"));
+  set("--model", &f->model, std::string(gpu ? "resnet18" : "mlp"));
+  if (!gpu) {
+    set("--train-limit", &f->train_limit, p.train_images);
+    set("--test-limit", &f->test_limit, p.test_images);
     set("--supcon-eval-batches", &f->supcon_eval_batches, std::int64_t{4});
-  } else if (f->profile == "gpu") {
-    set("--data", &f->data, std::string("cifar10"));
-    set("--model", &f->model, std::string("resnet18"));
-    set("--iterations", &f->iterations, std::int64_t{100000});
-    set("--eval-every", &f->eval_every, std::int64_t{500});
-    set("--probe-iterations", &f->probe_iterations, std::int64_t{1000});  // THEORY.md: 1,000 in the noise runs
+  } else {
     set("--device", &f->device, std::string("cuda"));
   }
+  set("--fractions", &f->fractions, p.fractions);
+  set("--replicates", &f->replicates, p.replicates);
+  set("--iterations", &f->iterations, p.budget);
+  set("--schedule-horizon", &f->schedule_horizon, p.schedule_horizon);
+  set("--eval-every", &f->eval_every, p.eval_every);
+  set("--probe-iterations", &f->probe_iterations, p.probe_iterations);
 }
 
 std::string FormatIterations(double value) { return std::isnan(value) ? "not reached" : fmt::format("{:.0f}", value); }
 
-nlohmann::ordered_json FitJson(const train::PowerLawFit& fit) {
-  const auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
-  return {{"model", "iterations_to_fit = offset + prefactor * num_flipped^exponent"},
+nlohmann::ordered_json NumberJson(double v) { return verify::NumberOrNull(v); }
+
+nlohmann::ordered_json IntervalJson(const verify::Interval& i) {
+  return {{"estimate", NumberJson(i.estimate)}, {"low", NumberJson(i.low)}, {"high", NumberJson(i.high)},
+          {"confidence", NumberJson(i.confidence)}, {"count", i.count}};
+}
+
+nlohmann::ordered_json FitJson(const verify::PowerLawFit& fit) {
+  return {{"model", "iterations_to_fit = offset + prefactor * num_flipped^exponent (a description)"},
           {"num_points", fit.num_points},
           {"num_skipped", fit.num_skipped},
-          {"offset", number(fit.offset)},
-          {"exponent", number(fit.exponent)},
-          {"prefactor", number(fit.prefactor)},
-          {"exponent_low", number(fit.exponent_low)},
-          {"exponent_high", number(fit.exponent_high)},
-          {"confidence", number(fit.confidence)},
+          {"offset", NumberJson(fit.offset)},
+          {"exponent", NumberJson(fit.exponent)},
+          {"prefactor", NumberJson(fit.prefactor)},
+          {"exponent_low", NumberJson(fit.exponent_low)},
+          {"exponent_high", NumberJson(fit.exponent_high)},
+          {"confidence", NumberJson(fit.confidence)},
           {"bootstrap_samples", fit.bootstrap_samples},
-          {"verdict", fit.verdict}};
+          {"shape", fit.verdict}};
+}
+
+nlohmann::ordered_json CurvatureJson(const verify::LossCurvature& c) {
+  nlohmann::ordered_json seeds = nlohmann::ordered_json::array();
+  for (const verify::SeedCurvature& s : c.seeds) {
+    seeds.push_back({{"replicate", s.replicate}, {"t0", NumberJson(s.t0)}, {"t_half", NumberJson(s.t_half)},
+                     {"t1", NumberJson(s.t1)}, {"kappa", NumberJson(s.kappa)}, {"lower_bound", s.lower_bound},
+                     {"usable", s.usable}, {"growth_ratio", NumberJson(s.growth_ratio)}, {"note", s.note}});
+  }
+  return {{"runs", c.runs}, {"censored_runs", c.censored_runs}, {"usable_seeds", c.usable},
+          {"lower_bounds", c.lower_bounds}, {"kappa", IntervalJson(c.kappa)},
+          {"growth_ratio", IntervalJson(c.growth_ratio)}, {"seeds", seeds}, {"power_law", FitJson(c.power_law)}};
+}
+
+// The runs as dissect::verify reads them (the same record `dissect reproduce` reads from noise.json).
+std::vector<verify::NoiseRunResult> RunResults(const train::NoiseResult& result) {
+  std::vector<verify::NoiseRunResult> runs;
+  for (const train::NoiseRun& run : result.runs) {
+    if (run.status == "cancelled") continue;
+    runs.push_back({train::ToString(run.loss), run.replicate, run.fraction, run.num_flipped,
+                    run.censored ? static_cast<double>(run.budget) : run.iterations_to_fit, run.censored, run.budget,
+                    run.cumulative_learning_rate, run.criteria_disagree});
+  }
+  return runs;
+}
+
+nlohmann::ordered_json RunsJson(const train::NoiseResult& result) {
+  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
+  for (const train::NoiseRun& run : result.runs) {
+    runs.push_back({{"loss", train::ToString(run.loss)},
+                    {"replicate", run.replicate},
+                    {"flip_seed", run.flip_seed},
+                    {"train_seed", run.train_seed},
+                    {"fraction", run.fraction},
+                    {"num_flipped", run.num_flipped},
+                    {"criterion", run.criterion},
+                    {"iterations_to_fit", NumberJson(run.iterations_to_fit)},
+                    {"reached", !std::isnan(run.iterations_to_fit)},
+                    {"censored", run.censored},
+                    {"budget", run.budget},
+                    {"cumulative_learning_rate", NumberJson(run.cumulative_learning_rate)},
+                    {"fit_class_mean", NumberJson(run.fit_class_mean)},
+                    {"fit_classifier", NumberJson(run.fit_classifier)},
+                    {"fit_probe", NumberJson(run.fit_probe)},
+                    {"criteria_disagree", run.criteria_disagree},
+                    {"status", run.status},
+                    {"seconds", run.seconds}});
+  }
+  return runs;
+}
+
+// The statistics of the runs: per loss, the curvature over the replicates and the power law; the claims 4a-4c where
+// both CE and SC ran.
+struct Analysis {
+  std::vector<verify::LossCurvature> losses;  // options.losses order
+  std::vector<verify::Claim> claims;
+};
+
+Analysis Analyze(const train::NoiseOptions& options, const train::NoiseResult& result, int bootstrap) {
+  Analysis analysis;
+  const std::vector<verify::NoiseRunResult> runs = RunResults(result);
+  const verify::ClaimMargins margins;
+  for (const train::LossKind loss : options.losses) {
+    analysis.losses.push_back(verify::AnalyzeCurvature(runs, train::ToString(loss), margins.confidence, bootstrap));
+  }
+  const auto find = [&](const std::string& name) -> const verify::LossCurvature* {
+    for (const verify::LossCurvature& c : analysis.losses) {
+      if (c.loss == name) return &c;
+    }
+    return nullptr;
+  };
+  if (find("supcon") != nullptr && find("ce") != nullptr) {
+    analysis.claims = verify::NoiseClaims(*find("supcon"), *find("ce"), margins);
+  }
+  return analysis;
+}
+
+nlohmann::ordered_json AnalysisJson(const Analysis& analysis) {
+  nlohmann::ordered_json losses = nlohmann::ordered_json::object();
+  for (const verify::LossCurvature& c : analysis.losses) losses[c.loss] = CurvatureJson(c);
+  nlohmann::ordered_json claims = nlohmann::ordered_json::array();
+  for (const verify::Claim& c : analysis.claims) claims.push_back(verify::ToJson(c));
+  return {{"curvature", losses}, {"claims", claims}};
 }
 
 void WriteOutputs(const fs::path& dir,
                   const NoiseFlags& f,
                   const train::NoiseOptions& options,
                   const train::NoiseResult& result,
+                  const Analysis& analysis,
                   const nlohmann::ordered_json& run_json) {
   // CSV by hand: the loss column is text, CsvTable writes doubles only.
   std::string csv =
-      "loss,fraction,num_flipped,criterion,iterations_to_fit,budget,fit_class_mean,fit_classifier,fit_probe,"
-      "test_accuracy_class_mean,seconds\n";
-  nlohmann::ordered_json runs = nlohmann::ordered_json::array();
-  const auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
+      "loss,replicate,fraction,num_flipped,criterion,iterations_to_fit,censored,budget,cumulative_learning_rate,"
+      "fit_class_mean,fit_classifier,fit_probe,criteria_disagree,test_accuracy_class_mean,seconds\n";
   for (const train::NoiseRun& run : result.runs) {
-    csv += fmt::format("{},{:.17g},{},{},{:.17g},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", train::ToString(run.loss),
-                       run.fraction, run.num_flipped, run.criterion, run.iterations_to_fit, run.budget,
-                       run.fit_class_mean, run.fit_classifier, run.fit_probe,
+    csv += fmt::format("{},{},{:.17g},{},{},{:.17g},{},{},{:.17g},{:.17g},{:.17g},{:.17g},{},{:.17g},{:.17g}\n",
+                       train::ToString(run.loss), run.replicate, run.fraction, run.num_flipped, run.criterion,
+                       run.iterations_to_fit, run.censored ? 1 : 0, run.budget, run.cumulative_learning_rate,
+                       run.fit_class_mean, run.fit_classifier, run.fit_probe, run.criteria_disagree ? 1 : 0,
                        run.history.empty() ? NAN : run.history.back().test_accuracy_class_mean, run.seconds);
-    runs.push_back({{"loss", train::ToString(run.loss)},
-                    {"fraction", run.fraction},
-                    {"num_flipped", run.num_flipped},
-                    {"criterion", run.criterion},
-                    {"iterations_to_fit", number(run.iterations_to_fit)},
-                    {"reached", !std::isnan(run.iterations_to_fit)},
-                    {"budget", run.budget},
-                    {"fit_class_mean", number(run.fit_class_mean)},
-                    {"fit_classifier", number(run.fit_classifier)},
-                    {"fit_probe", number(run.fit_probe)},
-                    {"status", run.status},
-                    {"seconds", run.seconds}});
     WriteMetrics(dir, run_json, run.history, run.status,
-                 fmt::format("run_{}_p{:.3f}", train::ToString(run.loss), run.fraction));
+                 fmt::format("run_{}_r{}_p{:.3f}", train::ToString(run.loss), run.replicate, run.fraction));
   }
   WriteTextFileAtomic(dir / "noise.csv", csv);
-  nlohmann::ordered_json fits = nlohmann::ordered_json::object();
-  for (std::size_t i = 0; i < options.losses.size(); ++i) fits[train::ToString(options.losses[i])] = FitJson(result.fits[i]);
-  nlohmann::ordered_json json = {{"losses", f.losses}, {"run", run_json}, {"runs", runs}, {"fits", fits},
-                                 {"cancelled", result.cancelled}};
+  nlohmann::ordered_json json = {{"losses", f.losses}, {"run", run_json}, {"runs", RunsJson(result)},
+                                 {"analysis", AnalysisJson(analysis)}, {"cancelled", result.cancelled}};
   WriteTextFileAtomic(dir / "noise.json", json.dump(1) + "\n");
 
   LogLogPlot plot("Iterations to fit flipped labels", "flipped training labels", "iterations to 100% train accuracy");
@@ -122,15 +206,14 @@ void WriteOutputs(const fs::path& dir,
     std::vector<double> x, y, x_missed, y_missed;
     for (const train::NoiseRun& run : result.runs) {
       if (run.loss != options.losses[i]) continue;
-      (std::isnan(run.iterations_to_fit) ? x_missed : x).push_back(static_cast<double>(run.num_flipped));
-      (std::isnan(run.iterations_to_fit) ? y_missed : y).push_back(
-          std::isnan(run.iterations_to_fit) ? static_cast<double>(run.budget) : run.iterations_to_fit);
+      (run.censored ? x_missed : x).push_back(static_cast<double>(run.num_flipped));
+      (run.censored ? y_missed : y).push_back(run.censored ? static_cast<double>(run.budget) : run.iterations_to_fit);
     }
     const std::string name = train::ToString(options.losses[i]);
     plot.AddPoints(name, color, x, y);
-    if (!x_missed.empty()) plot.AddPoints(name + " not reached (budget)", color, x_missed, y_missed, true);
-    const train::PowerLawFit& fit = result.fits[i];
-    if (!x.empty()) {
+    if (!x_missed.empty()) plot.AddPoints(name + " censored (budget)", color, x_missed, y_missed, true);
+    const verify::PowerLawFit& fit = analysis.losses[i].power_law;
+    if (!x.empty() && std::isfinite(fit.exponent)) {
       plot.AddPowerLaw(fmt::format("{} fit e={:.2f}", name, fit.exponent), color, fit.offset, fit.prefactor,
                        fit.exponent, *std::min_element(x.begin(), x.end()), *std::max_element(x.begin(), x.end()));
     }
@@ -149,8 +232,9 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
   options.criterion = train::ParseFitCriterion(f.criterion);
   options.stop_at_fit = !f.no_early_stop;
   options.noise_seed = f.noise_seed;
-  options.bootstrap = f.bootstrap;
+  options.replicates = f.replicates;
   options.Validate();
+  theory::RequireAtLeast("noise", "--bootstrap", f.bootstrap, 1);
   train::ResolveDevice(options.train.device);
   const bool has_out = !f.out.empty();
   if (has_out) PrepareOutputDirectory(f.out, f.force);
@@ -160,6 +244,8 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
   const train::DataSplit data = LoadTrainingData(f);
   nlohmann::ordered_json run_json = TrainRunJson(f, options.train, data);
   run_json["noise_seed"] = f.noise_seed;
+  run_json["replicates"] = f.replicates;
+  run_json["fractions"] = f.fractions;
   run_json["criterion"] = f.criterion;
   run_json["stop_at_fit"] = options.stop_at_fit;
   run_json["profile"] = f.profile.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(f.profile);
@@ -172,9 +258,9 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
   };
   callbacks.on_run_done = [&](const train::NoiseRun& run) {
     progress.Finish();
-    std::cerr << fmt::format("noise: {} p={:.2f} flipped {}: {} ({}; {:.1f} s)\n", train::ToString(run.loss),
-                             run.fraction, run.num_flipped, FormatIterations(run.iterations_to_fit), run.criterion,
-                             run.seconds);
+    std::cerr << fmt::format("noise: replicate {} {} p={:.2f} flipped {}: {} ({}; {:.1f} s)\n", run.replicate,
+                             train::ToString(run.loss), run.fraction, run.num_flipped,
+                             FormatIterations(run.iterations_to_fit), run.criterion, run.seconds);
   };
   callbacks.on_step = [&](const train::TrainProgress& p) {
     progress.Update(fmt::format("{}  step {}/{}  loss {:.4f}", current, p.iteration, p.iterations, p.loss));
@@ -186,32 +272,32 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
     result = train::RunNoiseExperiment(options, data, callbacks);
   }
   progress.Finish();
-  if (has_out) WriteOutputs(f.out, f, options, result, run_json);
+  const Analysis analysis = Analyze(options, result, f.bootstrap);
+  if (has_out) WriteOutputs(f.out, f, options, result, analysis, run_json);
 
   Report report;
   report.Add("data", f.data);
   report.Add("train_images", static_cast<long long>(data.train.num_images));
   report.Add("encoder", options.train.encoder.Describe());
   report.Add("budget", static_cast<long long>(options.train.iterations));
+  report.Add("schedule_horizon", static_cast<long long>(options.train.ScheduleHorizon()));
   report.Add("eval_every", static_cast<long long>(options.train.eval_every));
+  report.Add("replicates", static_cast<long long>(options.replicates));
   for (const train::NoiseRun& run : result.runs) {
-    report.Add(fmt::format("{}_p{:.2f}", train::ToString(run.loss), run.fraction),
+    report.Add(fmt::format("{}_r{}_p{:.2f}", train::ToString(run.loss), run.replicate, run.fraction),
                FormatIterations(run.iterations_to_fit) + fmt::format(" (flipped {}, {})", run.num_flipped, run.criterion));
   }
-  nlohmann::ordered_json fits = nlohmann::ordered_json::object();
-  for (std::size_t i = 0; i < options.losses.size(); ++i) {
-    const train::PowerLawFit& fit = result.fits[i];
-    const std::string name = train::ToString(options.losses[i]);
-    report.Add(name + "_exponent", fit.exponent);
-    report.Add(name + "_exponent_interval",
-               fmt::format("[{:.3f}, {:.3f}] ({:.0f}%, {} bootstrap resamples of {} points; {} skipped)",
-                           fit.exponent_low, fit.exponent_high, 100 * fit.confidence, fit.bootstrap_samples,
-                           fit.num_points, fit.num_skipped));
-    report.Add(name + "_clean_iterations", fit.offset, "the fit's offset: iterations to fit at p = 0");
-    report.Add(name + "_verdict", fit.verdict);
-    fits[name] = FitJson(fit);
+  for (const verify::LossCurvature& c : analysis.losses) {
+    report.Add(c.loss + "_kappa", c.kappa.estimate, "curvature 4 (T(1) - 2 T(0.5) + T(0)) / (T(1) - T(0)), mean");
+    report.Add(c.loss + "_kappa_interval",
+               fmt::format("[{:.3f}, {:.3f}] ({:.0f}%, {} usable seeds, {} lower bounds; {} of {} runs censored)",
+                           c.kappa.low, c.kappa.high, 100 * c.kappa.confidence, c.usable, c.lower_bounds,
+                           c.censored_runs, c.runs));
+    report.Add(c.loss + "_exponent", c.power_law.exponent, "power law above the clean runs, a description");
   }
-  report.AddJson("fits", fits);
+  for (const verify::Claim& c : analysis.claims) report.Add("claim_" + c.id, verify::ToString(c.verdict), c.statement);
+  report.AddJson("analysis", AnalysisJson(analysis));
+  report.AddJson("runs", RunsJson(result));
   report.AddJson("run", run_json);
   report.Print(f.json, std::cout);
   if (result.cancelled) {
@@ -236,13 +322,21 @@ std::vector<Command> RegisterNoiseCommand(CLI::App& app) {
       ->delimiter(',')
       ->check(CLI::IsMember({"ce", "ce-fix", "ce-sphere", "supcon"}))
       ->capture_default_str();
-  cmd->add_option("--criterion", f->criterion, "Accuracy that decides the fit: auto, class-mean, classifier, probe")
+  cmd->add_option("--criterion", f->criterion,
+                  "Accuracy that decides the fit: probe (the retrained linear probe, for every loss), class-mean, "
+                  "classifier, auto (class means for SC, the classifier for CE)")
       ->check(CLI::IsMember({"auto", "class-mean", "classifier", "probe"}))
       ->capture_default_str();
   cmd->add_flag("--no-early-stop", f->no_early_stop, "Run the whole budget after the fit");
-  cmd->add_option("--noise-seed", f->noise_seed, "Seed of the label flips")->capture_default_str();
-  cmd->add_option("--bootstrap", f->bootstrap, "Bootstrap resamples of the power-law fit")->capture_default_str();
-  cmd->add_option("--profile", f->profile, "cpu (Fashion-MNIST subset, MLP) or gpu (CIFAR-10, ResNet-18)")
+  (*given)["--fractions"] = cmd->get_option("--fractions");
+  cmd->add_option("--noise-seed", f->noise_seed, "Seed of the label flips of replicate 0 (replicate r: + r)")
+      ->capture_default_str();
+  (*given)["--replicates"] =
+      cmd->add_option("--replicates", f->replicates, "Independent repetitions (flips and training seeds + r)")
+          ->capture_default_str();
+  cmd->add_option("--bootstrap", f->bootstrap, "Bootstrap resamples of the power-law description")->capture_default_str();
+  cmd->add_option("--profile", f->profile,
+                  "cpu (reproduce --profile cpu's protocol: Fashion-MNIST subset, MLP) or gpu (CIFAR-10, ResNet-18)")
       ->check(CLI::IsMember({"cpu", "gpu"}));
   cmd->add_option("--out", f->out, "Write noise.csv, noise.json, noise.svg, run_*.csv/json and meta.json");
   cmd->add_flag("--force", f->force, "Allow --out into a folder that already holds files");

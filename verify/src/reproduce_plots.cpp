@@ -173,73 +173,67 @@ std::vector<GnuplotPanel> SimilarityBoxPanels(const std::map<std::string, Json>&
   return panels;
 }
 
-GnuplotPanel ClosenessPanel(const std::map<std::string, std::vector<Json>>& by_loss) {
+GnuplotPanel ClosenessPanel(const std::map<std::string, std::vector<verify::TrainedRun>>& by_loss) {
   GnuplotPanel panel = NamedPanel("Gap to the bound against test accuracy (runs of several lengths, seeds and sizes)",
                                   "loss - bound",
                                   "test accuracy of the class means, %",
                                   true);
   for (const auto& [loss, runs] : by_loss) {
     GnuplotSeries gap = NamedSeries(loss);
-    for (const Json& r : runs) {
-      gap.x.push_back(Number(r["loss_gap"]));
-      gap.y.push_back(Number(r["test_accuracy_class_mean"]));
+    for (const verify::TrainedRun& r : runs) {
+      gap.x.push_back(r.loss_gap);
+      gap.y.push_back(r.test_accuracy_class_mean);
     }
     panel.series.push_back(gap);
   }
   return panel;
 }
 
-GnuplotPanel SimilarityOverTrainingPanel(const std::map<std::string, std::vector<Json>>& by_loss) {
+GnuplotPanel SimilarityOverTrainingPanel(const std::map<std::string, std::vector<verify::TrainedRun>>& by_loss) {
   GnuplotPanel panel = NamedPanel(
       "Angular similarity of class means over training", "iterations", "mean similarity of class-mean pairs", true);
   for (const auto& [loss, runs] : by_loss) {
     GnuplotSeries approach = NamedSeries(loss);
-    for (const Json& r : runs) {
-      approach.x.push_back(Number(r["iterations_done"]));
-      approach.y.push_back(Number(r["class_mean_similarity"]));
-      panel.horizontal_lines = {{"simplex", Number(r["simplex_similarity"])}};
+    for (const verify::TrainedRun& r : runs) {
+      approach.x.push_back(static_cast<double>(r.iterations));
+      approach.y.push_back(r.class_mean_similarity);
+      panel.horizontal_lines = {{"simplex", r.simplex_similarity}};
     }
     panel.series.push_back(approach);
   }
   return panel;
 }
 
-GnuplotPanel NoisePanel(const fs::path& noise_csv, const Json& noise) {
+GnuplotPanel NoisePanel(const std::vector<verify::NoiseRunResult>& runs,
+                        const std::map<std::string, verify::PowerLawFit>& fits) {
   GnuplotPanel panel =
       NamedPanel("Iterations to fit flipped labels", "flipped training labels", "iterations to fit", true, true);
-  std::ifstream in(noise_csv);
-  std::string line;
-  std::getline(in, line);
-  std::map<std::string, GnuplotSeries> by_loss;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::stringstream stream(line);
-    std::string field;
-    while (std::getline(stream, field, ',')) fields.push_back(field);
-    if (fields.size() < 5) continue;
-    GnuplotSeries& s = by_loss[fields[0]];
-    s.name = fields[0];
-    s.x.push_back(std::stod(fields[2]));
-    s.y.push_back(std::stod(fields[4]));
+  std::map<std::string, GnuplotSeries> fitted, censored;
+  for (const verify::NoiseRunResult& run : runs) {
+    if (run.num_flipped <= 0) continue;  // log-log: the clean runs are the fits' offset
+    GnuplotSeries& s = (run.censored ? censored : fitted)[run.loss];
+    s.name = run.loss + (run.censored ? " censored (at the budget)" : "");
+    s.x.push_back(static_cast<double>(run.num_flipped));
+    s.y.push_back(run.iterations);
   }
-  for (auto& [loss, series] : by_loss) {
+  for (auto& [loss, series] : fitted) {
     panel.series.push_back(series);
-    if (!noise.contains("fits") || !noise["fits"].contains(loss)) continue;
-    const Json& fit = noise["fits"][loss];
-    const double offset = Number(fit.value("offset", Json(0.0)));
-    const double prefactor = Number(fit["prefactor"]), exponent = Number(fit["exponent"]);
+    if (censored.count(loss)) panel.series.push_back(censored[loss]);
+    const auto it = fits.find(loss);
+    if (it == fits.end()) continue;
+    const verify::PowerLawFit& fit = it->second;
     double lo = std::numeric_limits<double>::infinity(), hi = 0;
     for (const double x : series.x) {
-      if (x <= 0) continue;
       lo = std::min(lo, x);
       hi = std::max(hi, x);
     }
-    if (!(prefactor > 0) || !(offset >= 0) || !std::isfinite(exponent) || !(hi > lo)) continue;
-    GnuplotSeries line_series = NamedSeries(fmt::format("{} fit, exponent {:.2f} above {:.0f}", loss, exponent, offset), true);
+    if (!(fit.prefactor > 0) || !(fit.offset >= 0) || !std::isfinite(fit.exponent) || !(hi > lo)) continue;
+    GnuplotSeries line_series =
+        NamedSeries(fmt::format("{} power law, exponent {:.2f} above {:.0f}", loss, fit.exponent, fit.offset), true);
     for (int i = 0; i <= 32; ++i) {
       const double x = lo * std::pow(hi / lo, i / 32.0);
       line_series.x.push_back(x);
-      line_series.y.push_back(offset + prefactor * std::pow(x, exponent));
+      line_series.y.push_back(fit.offset + fit.prefactor * std::pow(x, fit.exponent));
     }
     panel.series.push_back(line_series);
   }

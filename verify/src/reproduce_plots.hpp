@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "dissect/verify/part_results.hpp"
+#include "dissect/verify/power_law.hpp"
 #include "gnuplot_plot.hpp"
 
 namespace dissect::cli {
@@ -32,10 +34,12 @@ GnuplotPanel Figure6Panel(const Json& composition);
 // trained encoders, from `dissect geometry` JSON per run name, with the simplex value (and collapse) marked.
 std::vector<GnuplotPanel> SimilarityBoxPanels(const std::map<std::string, Json>& geometry);
 // Claim 3: gap to the bound against test accuracy, one series per loss.
-GnuplotPanel ClosenessPanel(const std::map<std::string, std::vector<Json>>& by_loss);
+GnuplotPanel ClosenessPanel(const std::map<std::string, std::vector<verify::TrainedRun>>& by_loss);
 // Class-mean similarity against training length, one series per loss, simplex value marked.
-GnuplotPanel SimilarityOverTrainingPanel(const std::map<std::string, std::vector<Json>>& by_loss);
-// Claim 4: iterations to fit against flipped labels (log-log) with each loss's fitted power law.
-GnuplotPanel NoisePanel(const std::filesystem::path& noise_csv, const Json& noise);
+GnuplotPanel SimilarityOverTrainingPanel(const std::map<std::string, std::vector<verify::TrainedRun>>& by_loss);
+// Claim 4: iterations to fit against flipped labels (log-log) of every replicate, censored runs at their budget, with
+// each loss's power law (a description).
+GnuplotPanel NoisePanel(const std::vector<verify::NoiseRunResult>& runs,
+                        const std::map<std::string, verify::PowerLawFit>& fits);
 
 }  // namespace dissect::cli

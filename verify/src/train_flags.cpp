@@ -73,6 +73,10 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command->add_option("--schedule", flags->schedule, "poly5, cosine or constant")
       ->check(CLI::IsMember({"poly5", "cosine", "constant"}))
       ->capture_default_str();
+  command
+      ->add_option("--schedule-horizon", flags->schedule_horizon,
+                   "T of the schedule, >= --iterations (0: --iterations): the first steps of a longer schedule")
+      ->capture_default_str();
   command->add_option("--sampling", flags->sampling, "iid (with replacement, the paper) or epochs (shuffled)")
       ->check(CLI::IsMember({"iid", "epochs"}))
       ->capture_default_str();
@@ -110,6 +114,7 @@ train::TrainOptions BuildTrainOptions(const TrainFlags& f) {
   o.momentum = f.momentum;
   o.weight_decay = f.weight_decay;
   o.schedule = train::ParseSchedule(f.schedule);
+  o.schedule_horizon = f.schedule_horizon;
   o.sampling = train::ParseBatchSampling(f.sampling);
   o.augmentation = train::ParseAugmentation(f.augment);
   o.seed = f.seed;
@@ -152,6 +157,7 @@ nlohmann::ordered_json TrainRunJson(const TrainFlags& f, const train::TrainOptio
           {"momentum", o.momentum},
           {"weight_decay", o.weight_decay},
           {"schedule", f.schedule},
+          {"schedule_horizon", o.ScheduleHorizon()},
           {"sampling", f.sampling},
           {"augmentation", f.augment},
           {"seed", o.seed},

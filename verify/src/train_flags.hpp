@@ -34,6 +34,7 @@ struct TrainFlags {
   double momentum = 0.9;
   double weight_decay = 1e-4;
   std::string schedule = "poly5";
+  std::int64_t schedule_horizon = 0;
   std::string sampling = "iid";
   std::string augment = "none";
   std::uint64_t seed = 0;

@@ -16,7 +16,8 @@ struct FlippedLabels {
 // fractions such as p = 0.3, N = 1000 give 300 and not 299. Throws std::invalid_argument for p outside [0, 1].
 std::int64_t NumFlipped(double fraction, std::int64_t num_labels);
 
-// Flips floor(p N) labels chosen uniformly without replacement, seeded (equal seeds give equal flips).
+// Flips floor(p N) labels chosen uniformly without replacement, seeded (equal seeds give equal flips). For one seed
+// the flips are nested: those of a smaller fraction are a subset of a larger one's, with the same new labels.
 // labels in [0, K), K >= 2. Throws std::invalid_argument naming the first bad input.
 FlippedLabels FlipLabels(const std::vector<std::int64_t>& labels, int num_classes, double fraction, std::uint64_t seed);
 

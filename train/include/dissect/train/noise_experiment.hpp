@@ -2,8 +2,8 @@
 // Paper: label noise (THEORY.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and SC
 // with the same budget and settings, and record "iterations to fit", the first evaluated step at which training
 // accuracy on the noisy labels reaches 100%. The claim: it grows superlinearly in the number of flipped labels for
-// SC and roughly linearly for CE; a power law per loss of the iterations above the clean run's, with a bootstrap
-// interval for its exponent, decides.
+// SC and roughly linearly for CE. Replicates repeat the whole experiment with independent flips and seeds; the
+// statistics that decide are dissect::verify's (label_noise_analysis.hpp), not this module's.
 
 #include <cstdint>
 #include <functional>
@@ -12,7 +12,6 @@
 #include <string_view>
 #include <vector>
 
-#include "dissect/train/power_law.hpp"
 #include "dissect/train/trainer.hpp"
 
 namespace dissect::train {
@@ -37,15 +36,16 @@ struct NoiseOptions {
   std::vector<double> fractions = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0};
   // Losses compared.
   std::vector<LossKind> losses = {LossKind::kCrossEntropy, LossKind::kSupCon};
-  // Which training accuracy decides "fitted".
-  FitCriterion criterion = FitCriterion::kAuto;
+  // Which training accuracy decides "fitted": the retrained linear probe by default, one criterion for every loss,
+  // as the authors plotted; the other accuracies are recorded too.
+  FitCriterion criterion = FitCriterion::kProbe;
   // End a run at its fit (the budget is then an upper limit, not a fixed length).
   bool stop_at_fit = true;
-  // Seed of the flips (the runs use train.seed).
+  // Seed of the flips of replicate 0; replicate r flips with noise_seed + r and trains with train.seed + r
+  // (independent across replicates; within one, nested over the fractions and the same for every loss).
   std::uint64_t noise_seed = 0;
-  // Bootstrap resamples of the power-law fit and the confidence of its interval.
-  int bootstrap = 2000;
-  double confidence = 0.95;
+  // Independent repetitions of the whole experiment, >= 1.
+  int replicates = 1;
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
@@ -54,25 +54,30 @@ struct NoiseOptions {
 struct NoiseRun {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   LossKind loss = LossKind::kCrossEntropy;
+  int replicate = 0;
+  std::uint64_t flip_seed = 0;   // noise_seed + replicate
+  std::uint64_t train_seed = 0;  // train.seed + replicate
   double fraction = kNaN;        // p
   std::int64_t num_flipped = 0;  // floor(p N)
   std::string criterion;         // the deciding accuracy, e.g. "class-mean"
   double iterations_to_fit = kNaN;  // first evaluated step with 100% training accuracy by `criterion`; NaN: not reached
+  bool censored = false;            // not reached within the budget: the budget is a lower bound of the fit
   std::int64_t budget = 0;          // the iteration budget T
+  // Sum of the learning rates of the steps up to the fit (or the budget): how much training the fit took.
+  double cumulative_learning_rate = kNaN;
   // First evaluated step at which each accuracy reached 100% (NaN: not within the run).
   double fit_class_mean = kNaN;
   double fit_classifier = kNaN;
   double fit_probe = kNaN;
+  // Another recorded accuracy (class means; the classifier for CE) fitted at another step than `criterion`'s.
+  bool criteria_disagree = false;
   std::string status;     // of the training run: "stopped" (at the fit), "completed", "diverged", "cancelled"
   std::vector<EvaluationRecord> history;
   double seconds = kNaN;  // wall time of the run, evaluations included
 };
 
 struct NoiseResult {
-  std::vector<NoiseRun> runs;       // in the order fraction-major, loss-minor
-  // One per loss (options.losses order): iterations_to_fit against num_flipped, as T(p) = T(0) + a flipped^e with
-  // the offset T(0) of that loss's run at p = 0 (0 when no such run fitted); runs that did not fit are skipped.
-  std::vector<PowerLawFit> fits;
+  std::vector<NoiseRun> runs;       // in the order replicate, fraction, loss
   bool cancelled = false;           // a run was cancelled (on_step); later runs were not started
 };
 
@@ -85,8 +90,8 @@ struct NoiseCallbacks {
   std::function<bool(const TrainProgress&)> on_step;
 };
 
-// Runs every (fraction, loss) pair on data (labels flipped per fraction, the same flips for every loss) and fits
-// the power laws. Throws as Train() does for bad options or data.
+// Runs every (replicate, fraction, loss) on data (labels flipped per replicate and fraction, the same flips for
+// every loss). Throws as Train() does for bad options or data.
 NoiseResult RunNoiseExperiment(const NoiseOptions& options, const DataSplit& data, const NoiseCallbacks& callbacks = {});
 
 }  // namespace dissect::train

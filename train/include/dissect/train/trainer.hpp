@@ -60,6 +60,10 @@ struct TrainOptions {
   double momentum = 0.9;
   double weight_decay = 1e-4;
   Schedule schedule = Schedule::kPoly5;
+  // The T of the schedule, lr_i = lr0 (1 - i/T)^5 for poly-5; 0: `iterations`. A horizon beyond `iterations` runs
+  // the first steps of a longer schedule (the noise experiment: poly-5 over 100,000 steps, stopped at the fit, so
+  // that a late fit does not happen at a vanishing learning rate). Must be 0 or >= iterations.
+  std::int64_t schedule_horizon = 0;
   BatchSampling sampling = BatchSampling::kIidWithReplacement;
   Augmentation augmentation = Augmentation::kNone;
   // Seeds the initialization, the batches, the augmentation, the probe and the SC estimate.
@@ -95,6 +99,8 @@ struct TrainOptions {
 
   // Throws std::invalid_argument naming the first bad field.
   void Validate() const;
+  // The T of the schedule: schedule_horizon, or iterations where it is 0.
+  std::int64_t ScheduleHorizon() const { return schedule_horizon > 0 ? schedule_horizon : iterations; }
 };
 
 // What the progress callback sees after each step.

@@ -3,13 +3,13 @@
 #include <cmath>
 
 #include "catch.hpp"
-#include "dissect/train/power_law.hpp"
+#include "dissect/verify/power_law.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 using dissect::test::MessageContains;
-namespace train = dissect::train;
+namespace verify = dissect::verify;
 
 }  // namespace
 
@@ -18,7 +18,7 @@ TEST_CASE("FitPowerLaw: exact power laws are recovered, with the verdict of thei
   for (const double e : {0.5, 1.0, 2.0}) {
     std::vector<double> y;
     for (const double v : x) y.push_back(3.0 * std::pow(v, e));
-    const train::PowerLawFit fit = train::FitPowerLaw(x, y, 500, 0.95, 1);
+    const verify::PowerLawFit fit = verify::FitPowerLaw(x, y, 500, 0.95, 1);
     CHECK(fit.exponent == Approx(e).epsilon(1e-12));
     CHECK(fit.prefactor == Approx(3.0).epsilon(1e-9));
     CHECK(fit.exponent_low == Approx(e).epsilon(1e-9));
@@ -30,14 +30,14 @@ TEST_CASE("FitPowerLaw: exact power laws are recovered, with the verdict of thei
 TEST_CASE("FitPowerLaw: noise widens the interval, points with x or y <= 0 are skipped") {
   const std::vector<double> x = {0, 100, 200, 300, 500, 800, 1000};
   const std::vector<double> y = {50, 105, 190, 320, 480, 830, 990};  // about linear
-  const train::PowerLawFit fit = train::FitPowerLaw(x, y, 2000, 0.95, 3);
+  const verify::PowerLawFit fit = verify::FitPowerLaw(x, y, 2000, 0.95, 3);
   CHECK(fit.num_points == 6);
   CHECK(fit.exponent_low < fit.exponent);
   CHECK(fit.exponent < fit.exponent_high);
   CHECK(fit.exponent_low < 1.0);
   CHECK(fit.exponent_high > 1.0);
   CHECK(fit.verdict == "linear");
-  CHECK(train::FitPowerLaw(x, y, 2000, 0.95, 3).exponent_low == fit.exponent_low);  // seeded
+  CHECK(verify::FitPowerLaw(x, y, 2000, 0.95, 3).exponent_low == fit.exponent_low);  // seeded
 }
 
 TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a level reads as linear") {
@@ -46,10 +46,10 @@ TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a l
   const std::vector<double> x = {0, 100, 200, 400, 800, 1600};
   std::vector<double> y;
   for (const double v : x) y.push_back(500.0 + 2.0 * v);
-  const train::PowerLawFit raw = train::FitPowerLaw(x, y, 500, 0.95, 1);
+  const verify::PowerLawFit raw = verify::FitPowerLaw(x, y, 500, 0.95, 1);
   CHECK(raw.exponent < 0.7);
   CHECK(raw.verdict == "sublinear");
-  const train::PowerLawFit above = train::FitPowerLaw(x, y, 500, 0.95, 1, 500.0);
+  const verify::PowerLawFit above = verify::FitPowerLaw(x, y, 500, 0.95, 1, 500.0);
   CHECK(above.offset == 500.0);
   CHECK(above.exponent == Approx(1.0).epsilon(1e-12));
   CHECK(above.prefactor == Approx(2.0).epsilon(1e-9));
@@ -62,16 +62,16 @@ TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a l
   q.push_back(NAN);
   std::vector<double> xq = x;
   xq.push_back(3200);
-  const train::PowerLawFit quadratic = train::FitPowerLaw(xq, q, 500, 0.95, 1, 500.0);
+  const verify::PowerLawFit quadratic = verify::FitPowerLaw(xq, q, 500, 0.95, 1, 500.0);
   CHECK(quadratic.exponent == Approx(2.0).epsilon(1e-12));
   CHECK(quadratic.verdict == "superlinear");
   CHECK(quadratic.num_skipped == 2);
-  REQUIRE_THROWS_MATCHES(train::FitPowerLaw(x, y, 10, 0.95, 1, NAN), std::invalid_argument, MessageContains("finite offset"));
+  REQUIRE_THROWS_MATCHES(verify::FitPowerLaw(x, y, 10, 0.95, 1, NAN), std::invalid_argument, MessageContains("finite offset"));
 }
 
 TEST_CASE("FitPowerLaw: too few points give insufficient data, bad arguments are refused") {
-  CHECK(train::FitPowerLaw({1, 2}, {1, 4}).verdict == "insufficient data");
-  CHECK(train::FitPowerLaw({5, 5, 5}, {1, 2, 3}).verdict == "insufficient data");
-  REQUIRE_THROWS_MATCHES(train::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));
-  REQUIRE_THROWS_MATCHES(train::FitPowerLaw({1}, {1}, 10, 1.0), std::invalid_argument, MessageContains("confidence"));
+  CHECK(verify::FitPowerLaw({1, 2}, {1, 4}).verdict == "insufficient data");
+  CHECK(verify::FitPowerLaw({5, 5, 5}, {1, 2, 3}).verdict == "insufficient data");
+  REQUIRE_THROWS_MATCHES(verify::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));
+  REQUIRE_THROWS_MATCHES(verify::FitPowerLaw({1}, {1}, 10, 1.0), std::invalid_argument, MessageContains("confidence"));
 }

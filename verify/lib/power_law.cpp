@@ -1,4 +1,6 @@
-#include "dissect/train/power_law.hpp"
+#include "dissect/verify/power_law.hpp"
+
+#include "dissect/verify/statistics.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
-namespace dissect::train {
+namespace dissect::verify {
 namespace {
 
 // Least-squares line log y = log a + e log x; returns (e, log a), or NaN when all x are equal.
@@ -85,16 +87,10 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
   }
   fit.bootstrap_samples = static_cast<int>(exponents.size());
   std::sort(exponents.begin(), exponents.end());
-  const auto quantile = [&](double q) {
-    const double position = q * static_cast<double>(exponents.size() - 1);
-    const auto low = static_cast<std::size_t>(std::floor(position));
-    const auto high = std::min(low + 1, exponents.size() - 1);
-    return exponents[low] + (position - static_cast<double>(low)) * (exponents[high] - exponents[low]);
-  };
-  fit.exponent_low = quantile((1.0 - confidence) / 2.0);
-  fit.exponent_high = quantile((1.0 + confidence) / 2.0);
+  fit.exponent_low = SortedQuantile(exponents, (1.0 - confidence) / 2.0);
+  fit.exponent_high = SortedQuantile(exponents, (1.0 + confidence) / 2.0);
   fit.verdict = fit.exponent_low > 1.0 ? "superlinear" : (fit.exponent_high < 1.0 ? "sublinear" : "linear");
   return fit;
 }
 
-}  // namespace dissect::train
+}  // namespace dissect::verify

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-namespace dissect::cli {
+namespace dissect::verify {
 
 // Ranks (1-based; ties get their mean rank).
 std::vector<double> Ranks(const std::vector<double>& values);
@@ -29,4 +29,4 @@ Correlation BootstrapSpearman(const std::vector<double>& x,
                               int resamples = 2000,
                               std::uint64_t seed = 2021);
 
-}  // namespace dissect::cli
+}  // namespace dissect::verify

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace dissect::train {
+namespace dissect::verify {
 
 struct PowerLawFit {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
@@ -37,4 +37,4 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
                         std::uint64_t seed = 0,
                         double offset = 0.0);
 
-}  // namespace dissect::train
+}  // namespace dissect::verify

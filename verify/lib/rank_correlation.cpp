@@ -1,11 +1,13 @@
-#include "rank_correlation.hpp"
+#include "dissect/verify/rank_correlation.hpp"
+
+#include "dissect/verify/statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
 
-namespace dissect::cli {
+namespace dissect::verify {
 
 std::vector<double> Ranks(const std::vector<double>& values) {
   std::vector<std::size_t> order(values.size());
@@ -58,10 +60,10 @@ Correlation BootstrapSpearman(const std::vector<double>& x,
   }
   if (samples.size() >= 100) {
     std::sort(samples.begin(), samples.end());
-    c.low = samples[static_cast<std::size_t>(0.025 * (samples.size() - 1))];
-    c.high = samples[static_cast<std::size_t>(0.975 * (samples.size() - 1))];
+    c.low = SortedQuantile(samples, 0.025);
+    c.high = SortedQuantile(samples, 0.975);
   }
   return c;
 }
 
-}  // namespace dissect::cli
+}  // namespace dissect::verify
