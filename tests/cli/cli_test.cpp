@@ -862,6 +862,39 @@ TEST_CASE("dissect geometry: --radius 2 equals --temperature 0.25, float32 input
   CHECK(table.err.empty());  // no progress line when stderr is not a terminal
 }
 
+TEST_CASE("dissect train and dissect geometry: one definition, the same class-mean similarity, spread and SC estimate") {
+  // The same exported embeddings, the SC estimate's seed and sizes: every shared number agrees to rounding.
+  for (const char* loss : {"supcon", "ce"}) {
+    INFO(loss);
+    const fs::path dir = ScratchDir() / (std::string("train_vs_geometry_") + loss);
+    const nlohmann::json train = RunJson(std::string("train --loss ") + loss +
+                                         " --train-limit 600 --test-limit 200 --iterations 40 --probe-iterations 0 "
+                                         "--batch-size 128 --supcon-eval-batches 6 --threads 2 --force --out " +
+                                         Quote(dir));
+    std::string command = "geometry --embeddings " + Quote(dir / "train_embeddings.npy") + " --labels " +
+                          Quote(dir / "train_labels.npy") + " --temperature 0.1 --batch-size 128 --batches 6";
+    if (std::string(loss) == "supcon") command += " --seed " + train["supcon_estimate_seed"].get<std::string>();
+    if (std::string(loss) == "ce") command += " --weights " + Quote(dir / "classifier.npy");
+    const nlohmann::json geometry = RunJson(command);
+    CHECK(train["class_mean_similarity"].get<double>() ==
+          Approx(geometry["class_mean_similarity"]["mean"].get<double>()).epsilon(1e-12));
+    CHECK(train["sample_mean_similarity"].get<double>() ==
+          Approx(geometry["sample_similarity"]["mean"].get<double>()).epsilon(1e-12));
+    CHECK(train["class_mean_norm_spread"].get<double>() ==
+          Approx(geometry["class_mean_norm_spread"].get<double>()).epsilon(1e-10));
+    if (std::string(loss) == "supcon") {
+      CHECK(train["loss"].get<double>() == Approx(geometry["supcon_batch_mean"].get<double>()).epsilon(1e-12));
+      CHECK(train["loss_standard_error"].get<double>() ==
+            Approx(geometry["supcon_batch_standard_error"].get<double>()).epsilon(1e-9));
+      CHECK(train["loss_bound"].get<double>() == Approx(geometry["supcon_iid_floor"].get<double>()).epsilon(1e-14));
+    } else {
+      CHECK(train["classifier_similarity"].get<double>() ==
+            Approx(geometry["weight_similarity"]["mean"].get<double>()).epsilon(1e-6));  // float32 rows
+      CHECK(train["loss"].get<double>() == Approx(geometry["cross_entropy"].get<double>()).epsilon(1e-9));
+    }
+  }
+}
+
 TEST_CASE("dissect geometry: bad input exits 2 with a clear error") {
   // One run per kind of input (missing file, N mismatch, W shape, temperature, NaN); the library's tests cover the
   // rest of each kind.

@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 #include "catch.hpp"
 #include "dissect/theory/regular_simplex.hpp"
@@ -261,6 +262,37 @@ TEST_CASE("WithinClassSpread: bad inputs throw like ComputeClassMeans", "[geomet
   bad(0, 0) = std::numeric_limits<double>::infinity();
   REQUIRE_THROWS_MATCHES(
       WithinClassSpread(bad, c.labels, 3), std::invalid_argument, MessageContains("expected finite points, got inf"));
+}
+
+}  // namespace
+}  // namespace dissect::theory
+
+namespace dissect::theory {
+namespace {
+
+TEST_CASE("PairAngularSimilarities: every usable pair k < l in order, zero and NaN columns skipped") {
+  Eigen::MatrixXd columns(2, 4);
+  columns << 1, 0, 0, -1,
+             0, 1, 0, 0;  // e1, e2, a zero column, -e1
+  const std::vector<double> s = PairAngularSimilarities(columns);
+  REQUIRE(s.size() == 3);  // (0,1), (0,3), (1,3): the zero column has no direction
+  CHECK(s[0] == Approx(0.5));  // 90 degrees
+  CHECK(s[1] == Approx(0.0).margin(1e-15));  // 180 degrees
+  CHECK(s[2] == Approx(0.5));
+  columns(0, 2) = std::numeric_limits<double>::quiet_NaN();  // an empty class's mean
+  CHECK(PairAngularSimilarities(columns).size() == 3);
+  // At a simplex every pair is at the simplex similarity.
+  for (const double v : PairAngularSimilarities(RegularSimplex(5, 4, 1.0))) {
+    CHECK(v == Approx(SimplexAngularSimilarity(5)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("RelativeSpread: population standard deviation over the mean, NaN without a positive mean") {
+  Eigen::VectorXd values(4);
+  values << 1, 2, 3, 6;  // mean 3, population variance (4 + 1 + 0 + 9) / 4 = 3.5
+  CHECK(RelativeSpread(values) == Approx(std::sqrt(3.5) / 3.0).epsilon(1e-15));
+  CHECK(std::isnan(RelativeSpread(Eigen::VectorXd())));
+  CHECK(std::isnan(RelativeSpread(Eigen::VectorXd::Zero(3))));
 }
 
 }  // namespace

@@ -87,4 +87,27 @@ Eigen::VectorXd WithinClassSpread(const Eigen::Ref<const Eigen::MatrixXd>& point
   return spread;
 }
 
+std::vector<double> PairAngularSimilarities(const Eigen::Ref<const Eigen::MatrixXd>& columns) {
+  std::vector<bool> usable(static_cast<std::size_t>(columns.cols()));
+  for (Eigen::Index k = 0; k < columns.cols(); ++k) {
+    usable[static_cast<std::size_t>(k)] = columns.col(k).allFinite() && columns.col(k).stableNorm() > 0.0;
+  }
+  std::vector<double> similarities;
+  for (Eigen::Index k = 0; k < columns.cols(); ++k) {
+    for (Eigen::Index l = k + 1; l < columns.cols(); ++l) {
+      if (usable[static_cast<std::size_t>(k)] && usable[static_cast<std::size_t>(l)]) {
+        similarities.push_back(AngularSimilarity(columns.col(k), columns.col(l)));
+      }
+    }
+  }
+  return similarities;
+}
+
+double RelativeSpread(const Eigen::Ref<const Eigen::VectorXd>& values) {
+  if (values.size() == 0) return std::numeric_limits<double>::quiet_NaN();
+  const double mean = values.mean();
+  if (!(mean > 0.0)) return std::numeric_limits<double>::quiet_NaN();
+  return std::sqrt((values.array() - mean).square().mean()) / mean;
+}
+
 }  // namespace dissect::theory

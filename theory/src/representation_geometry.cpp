@@ -16,6 +16,7 @@
 #include "dissect/theory/bounds.hpp"
 #include "dissect/theory/check.hpp"
 #include "dissect/theory/geometry.hpp"
+#include "dissect/theory/iid_supcon_estimate.hpp"
 #include "dissect/theory/regular_simplex.hpp"
 #include "dissect/theory/supcon_loss.hpp"
 
@@ -50,21 +51,6 @@ SummaryStatistics SimilarityStatistics(const std::vector<double>& cosines) {
   std::vector<double> similarities(cosines.size());
   std::transform(cosines.begin(), cosines.end(), similarities.begin(), SimilarityFromCosine);
   return Summarize(&similarities);
-}
-
-// std / mean (population std); NaN for no values or a zero mean.
-double Spread(const Eigen::VectorXd& values) {
-  if (values.size() == 0) return kNaN;
-  const double mean = values.mean();
-  if (!(mean > 0.0)) return kNaN;
-  return std::sqrt((values.array() - mean).square().mean()) / mean;
-}
-
-__extension__ using Uint128 = unsigned __int128;  // GCC and Clang; __extension__ keeps -Wpedantic quiet
-
-// A uniform draw from [0, n) from 64 random bits (multiply-shift: no modulo, the same on every platform).
-Eigen::Index UniformIndex(std::mt19937_64& engine, Eigen::Index n) {
-  return static_cast<Eigen::Index>((static_cast<Uint128>(engine()) * static_cast<std::uint64_t>(n)) >> 64);
 }
 
 // A uniform double in [0, 1) from the top 53 bits.
@@ -329,9 +315,9 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
   Eigen::MatrixXd batch_points(dim, batch_points_count);
   Eigen::VectorXi batch_labels(batch_points_count);
   {
-    std::mt19937_64 engine(options.seed);
+    const std::vector<Eigen::Index> drawn = DrawIidBatchIndices(n, options.batch_size, options.num_batches, options.seed);
     for (Eigen::Index c = 0; c < batch_points_count; ++c) {
-      const Eigen::Index point = UniformIndex(engine, n);
+      const Eigen::Index point = drawn[static_cast<std::size_t>(c)];
       batch_labels[c] = labels[point];
       gathers.push_back({point, &batch_points, c});
     }
@@ -399,25 +385,27 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
   for (int p = 0; p < k_present; ++p) slot_of_class[present[p]] = p;
 
   // --- Angles and norms of the means and of W.
-  result.class_mean_similarity = SimilarityStatistics(PairCosines(means));
+  std::vector<double> mean_similarities = PairAngularSimilarities(means);
+  result.class_mean_similarity = Summarize(&mean_similarities);
   const std::vector<double> centered_cosines = PairCosines(centered);
   result.centered_class_mean_similarity = SimilarityStatistics(centered_cosines);
   const Eigen::VectorXd mean_norms = means.colwise().norm().transpose();
   if (k_present > 0) result.class_mean_norm_mean = mean_norms.mean();
-  result.class_mean_norm_spread = Spread(mean_norms);
+  result.class_mean_norm_spread = RelativeSpread(mean_norms);
   if (weights != nullptr) {
     const Eigen::MatrixXd rows = weights->transpose();
-    result.weight_similarity = SimilarityStatistics(PairCosines(rows));
+    std::vector<double> row_similarities = PairAngularSimilarities(rows);
+    result.weight_similarity = Summarize(&row_similarities);
     const Eigen::VectorXd row_norms = rows.colwise().norm().transpose();
     result.weight_norm_mean = row_norms.mean();
-    result.weight_norm_spread = Spread(row_norms);
+    result.weight_norm_spread = RelativeSpread(row_norms);
     result.max_weight_norm = row_norms.maxCoeff();
   }
 
   // --- Neural collapse metrics that need only the means.
   const Eigen::VectorXd centered_norms = centered.colwise().norm().transpose();
   if (k_present >= 2) {
-    result.equinorm = Spread(centered_norms);
+    result.equinorm = RelativeSpread(centered_norms);
     if (centered_cosines.size() == static_cast<std::size_t>(k_present) * (k_present - 1) / 2) {
       const Eigen::Map<const Eigen::VectorXd> cosines(centered_cosines.data(),
                                                       static_cast<Eigen::Index>(centered_cosines.size()));
@@ -601,18 +589,12 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
 
   // --- SC (b): M i.i.d. batches of size b, reduction sum/b, against the expected per-sample floor.
   {
-    SupConOptions supcon;
-    supcon.temperature = options.temperature;
-    supcon.reduction = SupConReduction::kBatchMean;
-    const Eigen::Index b = options.batch_size;
-    Eigen::VectorXd values(options.num_batches);
-    for (int m = 0; m < options.num_batches; ++m) {
-      values[m] = SupConLoss(batch_points.middleCols(m * b, b), batch_labels.segment(m * b, b), supcon, false).value;
-      if (stopped("SC batches", m + 1, options.num_batches)) return result;
-    }
-    result.supcon_batch_mean = values.mean();
-    const double variance = (values.array() - values.mean()).square().sum() / (options.num_batches - 1);
-    result.supcon_batch_standard_error = std::sqrt(variance / options.num_batches);
+    if (stopped("SC batches", 0, options.num_batches)) return result;
+    const IidSupConEstimate estimate =
+        EstimateIidSupCon(batch_points, batch_labels, options.batch_size, options.temperature);
+    result.supcon_batch_mean = estimate.mean;
+    result.supcon_batch_standard_error = estimate.standard_error;
+    if (stopped("SC batches", options.num_batches, options.num_batches)) return result;
     result.supcon_iid_floor = SupConIidFloor(k_count, options.batch_size, options.temperature);
     result.supcon_iid_gap = result.supcon_batch_mean - result.supcon_iid_floor;
     result.supcon_iid_floor_applies = result.balanced;

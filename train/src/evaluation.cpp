@@ -10,6 +10,7 @@
 #include "dissect/theory/check.hpp"
 #include "dissect/theory/cross_entropy_loss.hpp"
 #include "dissect/theory/geometry.hpp"
+#include "dissect/theory/iid_supcon_estimate.hpp"
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/train/data_parallel.hpp"
 #include "dissect/train/tensor_bridge.hpp"
@@ -54,51 +55,36 @@ double AccuracyPercent(const torch::Tensor& scores, const torch::Tensor& labels)
   return 100.0 * scores.argmax(1).eq(labels).to(torch::kDouble).mean().item<double>();
 }
 
-// Mean over pairs k < l of the angular similarity of the columns (classes without points are skipped).
+// Mean over pairs k < l of the angular similarity of the columns (classes without points are skipped): the mean of
+// the values `dissect geometry` summarizes.
 double MeanPairSimilarity(const Eigen::MatrixXd& columns) {
+  const std::vector<double> similarities = theory::PairAngularSimilarities(columns);
   double sum = 0.0;
-  int pairs = 0;
-  for (Eigen::Index k = 0; k < columns.cols(); ++k) {
-    for (Eigen::Index l = k + 1; l < columns.cols(); ++l) {
-      if (!columns.col(k).allFinite() || !columns.col(l).allFinite()) continue;
-      sum += theory::AngularSimilarity(columns.col(k), columns.col(l));
-      ++pairs;
-    }
-  }
-  return pairs > 0 ? sum / pairs : EvaluationRecord::kNaN;
+  for (const double s : similarities) sum += s;
+  return similarities.empty() ? EvaluationRecord::kNaN : sum / static_cast<double>(similarities.size());
 }
 
 void Require(bool condition, const std::string& message) {
   if (!condition) throw std::invalid_argument("Evaluate(): " + message);
 }
 
-// Paper: SC loss of i.i.d. batches of the training representations, with reduction sum/b (THEORY.md, floor).
-std::pair<double, double> SupConEstimate(const Eigen::MatrixXd& points,
+// Paper: SC loss of i.i.d. batches of the training representations z/||z||, with reduction sum/b (THEORY.md, floor):
+// the batches and the estimate of theory/, as `dissect geometry --seed` draws them.
+theory::IidSupConEstimate SupConEstimate(const Eigen::MatrixXd& points,
                                          const Eigen::VectorXi& labels,
                                          const EvaluationOptions& options) {
-  theory::SupConOptions supcon;
-  supcon.temperature = theory::Temperature::FromTemperature(options.loss.temperature);
-  supcon.reduction = theory::SupConReduction::kBatchMean;
-  std::mt19937_64 generator(options.seed);
-  const auto n = static_cast<std::uint64_t>(points.cols());
-  const Eigen::Index b = options.batch_size;
-  Eigen::MatrixXd batch(points.rows(), b);
-  Eigen::VectorXi batch_labels(b);
-  double sum = 0.0, sum_squares = 0.0;
-  for (std::int64_t m = 0; m < options.supcon_batches; ++m) {
-    for (Eigen::Index j = 0; j < b; ++j) {
-      const auto i = static_cast<Eigen::Index>(generator() % n);
-      batch.col(j) = points.col(i);
-      batch_labels(j) = labels(i);
-    }
-    const double value = theory::SupConLoss(batch, batch_labels, supcon, /*with_gradient=*/false).value;
-    sum += value;
-    sum_squares += value * value;
+  const int b = static_cast<int>(options.batch_size);
+  const int m = static_cast<int>(options.supcon_batches);
+  const std::vector<Eigen::Index> drawn = theory::DrawIidBatchIndices(points.cols(), b, m, options.seed);
+  Eigen::MatrixXd batches(points.rows(), static_cast<Eigen::Index>(drawn.size()));
+  Eigen::VectorXi batch_labels(static_cast<Eigen::Index>(drawn.size()));
+  for (std::size_t c = 0; c < drawn.size(); ++c) {
+    // On the unit sphere in double precision (float32 normalization leaves norms 1 +- 1e-7), as `dissect geometry`.
+    batches.col(static_cast<Eigen::Index>(c)) = points.col(drawn[c]) / points.col(drawn[c]).norm();
+    batch_labels(static_cast<Eigen::Index>(c)) = labels(drawn[c]);
   }
-  const double count = static_cast<double>(options.supcon_batches);
-  const double mean = sum / count;
-  const double variance = count > 1 ? std::max(0.0, (sum_squares - count * mean * mean) / (count - 1)) : 0.0;
-  return {mean, std::sqrt(variance / count)};
+  return theory::EstimateIidSupCon(batches, batch_labels, b,
+                                   theory::Temperature::FromTemperature(options.loss.temperature));
 }
 
 }  // namespace
@@ -263,9 +249,9 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
 
   // The loss on the training representations against its bound.
   if (options.loss.kind == LossKind::kSupCon) {
-    const auto [mean, standard_error] = SupConEstimate(points, labels, options);
-    record.loss = mean;
-    record.loss_standard_error = standard_error;
+    const theory::IidSupConEstimate estimate = SupConEstimate(points, labels, options);
+    record.loss = estimate.mean;
+    record.loss_standard_error = estimate.standard_error;
     // Paper: expected per-sample floor under i.i.d. sampling (THEORY.md); features on the unit sphere.
     record.loss_bound = theory::SupConIidFloor(
         num_classes, static_cast<int>(options.batch_size), theory::Temperature::FromTemperature(options.loss.temperature));
@@ -293,15 +279,15 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
     }
   }
   record.sample_mean_similarity = similarity_count > 0 ? similarity_sum / similarity_count : EvaluationRecord::kNaN;
-  std::vector<double> norms;
+  std::vector<double> present_norms;
   for (Eigen::Index k = 0; k < means.cols(); ++k) {
-    if (class_means.counts(k) > 0) norms.push_back(means.col(k).norm());
+    if (class_means.counts(k) > 0) present_norms.push_back(means.col(k).norm());
   }
-  double norm_mean = 0.0, norm_var = 0.0;
-  for (const double v : norms) norm_mean += v / norms.size();
-  for (const double v : norms) norm_var += (v - norm_mean) * (v - norm_mean) / norms.size();
+  const Eigen::VectorXd norms = Eigen::Map<const Eigen::VectorXd>(present_norms.data(),
+                                                                  static_cast<Eigen::Index>(present_norms.size()));
+  const double norm_mean = norms.size() > 0 ? norms.mean() : 0.0;
   record.class_mean_norm = norm_mean;
-  record.class_mean_norm_spread = norm_mean > 0 ? std::sqrt(norm_var) / norm_mean : EvaluationRecord::kNaN;
+  record.class_mean_norm_spread = theory::RelativeSpread(norms);
   const Eigen::VectorXd spread = theory::WithinClassSpread(points, labels, num_classes);
   double spread_sum = 0.0;
   int spread_count = 0;
@@ -313,7 +299,7 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
   }
   if (norm_mean > 0.0) {
     record.within_class_spread = spread_sum / spread_count / norm_mean;
-    if (norms.size() == static_cast<std::size_t>(num_classes)) {
+    if (norms.size() == num_classes) {
       record.gram_error = theory::MaxGramErrorAgainstSimplex(means, norm_mean) / (norm_mean * norm_mean);
     }
   }

@@ -247,6 +247,10 @@ Schedule ParseSchedule(std::string_view name) {
   throw std::invalid_argument(fmt::format("ParseSchedule(): expected poly5, cosine or constant, got '{}'", name));
 }
 
+std::uint64_t SupConEstimateSeed(std::uint64_t seed, std::int64_t iteration) {
+  return DeriveSeed(seed, 3) + static_cast<std::uint64_t>(iteration);
+}
+
 double LearningRate(Schedule schedule, double base_rate, std::int64_t iteration, std::int64_t iterations) {
   const double t = static_cast<double>(iteration) / static_cast<double>(iterations);
   switch (schedule) {
@@ -422,7 +426,7 @@ TrainResult Train(const TrainOptions& options_in,
   const auto evaluate = [&](double learning_rate, double images_per_second) {
     Embeddings embeddings = embed();
     // Seeds depend on the step only, so an evaluation gives the same numbers in a resumed run.
-    evaluation.seed = DeriveSeed(options.seed, 3) + static_cast<std::uint64_t>(state.iteration);
+    evaluation.seed = SupConEstimateSeed(options.seed, state.iteration);
     evaluation.probe.seed = DeriveSeed(options.seed, 4) + static_cast<std::uint64_t>(state.iteration);
     EvaluationRecord record = Evaluate(embeddings, evaluation);
     record.iteration = static_cast<double>(state.iteration);

@@ -126,6 +126,13 @@ int RunTrain(const TrainCommandFlags& f) {
   report.Add("train_images_per_second", result.images_per_second);
   if (!result.history.empty()) {
     for (const auto& [name, value] : result.history.back().Columns()) report.Add(name, value);
+    // The SC estimate's draws, for `dissect geometry --seed S --batches M --batch-size b` on the exported embeddings.
+    if (options.loss.kind == train::LossKind::kSupCon) {
+      report.Add("supcon_estimate_seed",
+                 std::to_string(train::SupConEstimateSeed(options.seed,
+                                                          static_cast<std::int64_t>(result.history.back().iteration))),
+                 "dissect geometry --seed of the same batches");
+    }
   }
   report.AddJson("run", run);
   if (lead) report.Print(f.json, std::cout);

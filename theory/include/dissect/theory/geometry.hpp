@@ -2,6 +2,7 @@
 // Geometry of a labelled point set against the simplex; THEORY.md (Regular simplex, Geometry).
 
 #include <Eigen/Core>
+#include <vector>
 
 namespace dissect::theory {
 
@@ -30,5 +31,12 @@ double MaxGramErrorAgainstSimplex(const Eigen::Ref<const Eigen::MatrixXd>& means
 Eigen::VectorXd WithinClassSpread(const Eigen::Ref<const Eigen::MatrixXd>& points,
                                   const Eigen::Ref<const Eigen::VectorXi>& labels,
                                   int num_classes);
+
+// s(c_k, c_l) for every pair k < l of the columns that are finite and non-zero, in the order (0,1), (0,2), ..., (1,2),
+// ...: the class-mean (or classifier-row) similarities that `dissect train` averages and `dissect geometry` summarizes.
+std::vector<double> PairAngularSimilarities(const Eigen::Ref<const Eigen::MatrixXd>& columns);
+
+// Population standard deviation / mean of the values (e.g. class-mean norms); NaN for none or a mean <= 0.
+double RelativeSpread(const Eigen::Ref<const Eigen::VectorXd>& values);
 
 }  // namespace dissect::theory

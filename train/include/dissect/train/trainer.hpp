@@ -43,6 +43,10 @@ Precision ParsePrecision(std::string_view name);
 std::string ToString(Schedule schedule);
 // Throws std::invalid_argument listing the accepted names.
 Schedule ParseSchedule(std::string_view name);
+// The seed of the SC loss estimate of the evaluation after `iteration` steps of a run seeded `seed`:
+// `dissect geometry --seed` with it, b and the run's SC evaluation batches draws the same batches.
+std::uint64_t SupConEstimateSeed(std::uint64_t seed, std::int64_t iteration);
+
 // The learning rate of step i (0-based) of T.
 double LearningRate(Schedule schedule, double base_rate, std::int64_t iteration, std::int64_t iterations);
 
