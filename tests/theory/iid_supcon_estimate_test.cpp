@@ -18,7 +18,7 @@ namespace {
 
 using test::MessageContains;
 
-TEST_CASE("DrawIidBatchIndices: M b indices in [0, n), seeded, spread uniformly, bad sizes refused") {
+TEST_CASE("DrawIidBatchIndices: M b indices below n, seeded, spread uniformly, bad sizes refused") {
   const std::vector<Eigen::Index> a = DrawIidBatchIndices(10, 250, 40, 7);
   REQUIRE(a.size() == 10000);
   CHECK(a == DrawIidBatchIndices(10, 250, 40, 7));

@@ -81,12 +81,29 @@ TEST_CASE("Evaluate: SC at a collapsed unit simplex estimates the expected i.i.d
   options.supcon_batches = 64;
   options.probe.iterations = 0;
   const train::EvaluationRecord r = train::Evaluate(e, options);
-  CHECK(r.loss_bound == Approx(3.220563813319926).epsilon(kTightTolerance));  // THEORY.md known answer
+  CHECK(r.loss_bound == Approx(3.220563813319926).epsilon(kTightTolerance));  // docs/theory.md known answer
   CHECK(r.loss_standard_error > 0.0);
   CHECK(std::abs(r.loss - r.loss_bound) < 4.0 * r.loss_standard_error);
   CHECK(std::isnan(r.train_accuracy_classifier));
   CHECK(std::isnan(r.train_accuracy_probe));
   CHECK(r.test_accuracy_class_mean == 100.0);
+}
+
+TEST_CASE("Evaluate: SC with a zero representation (dead post-ReLU units) gives a finite estimate") {
+  const int K = 3;
+  train::Embeddings e = Collapsed(K, 4, 1.0, 20);
+  e.classifier = torch::Tensor();
+  e.train[7].zero_();  // a representation without a direction
+  train::EvaluationOptions options;
+  options.loss.kind = train::LossKind::kSupCon;
+  options.loss.num_classes = K;
+  options.loss.dim = 4;
+  options.batch_size = 64;
+  options.supcon_batches = 8;
+  options.probe.iterations = 0;
+  const train::EvaluationRecord r = train::Evaluate(e, options);
+  CHECK(std::isfinite(r.loss));
+  CHECK(std::isfinite(r.loss_standard_error));
 }
 
 TEST_CASE("TrainLinearProbe: separable classes are fitted, zero iterations leave the probe not run") {

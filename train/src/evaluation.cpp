@@ -68,7 +68,7 @@ void Require(bool condition, const std::string& message) {
   if (!condition) throw std::invalid_argument("Evaluate(): " + message);
 }
 
-// Paper: SC loss of i.i.d. batches of the training representations z/||z||, with reduction sum/b (THEORY.md, floor):
+// Paper: SC loss of i.i.d. batches of the training representations z/||z||, with reduction sum/b (docs/theory.md, floor):
 // the batches and the estimate of theory/, as `dissect geometry --seed` draws them.
 theory::IidSupConEstimate SupConEstimate(const Eigen::MatrixXd& points,
                                          const Eigen::VectorXi& labels,
@@ -80,7 +80,11 @@ theory::IidSupConEstimate SupConEstimate(const Eigen::MatrixXd& points,
   Eigen::VectorXi batch_labels(static_cast<Eigen::Index>(drawn.size()));
   for (std::size_t c = 0; c < drawn.size(); ++c) {
     // On the unit sphere in double precision (float32 normalization leaves norms 1 +- 1e-7), as `dissect geometry`.
-    batches.col(static_cast<Eigen::Index>(c)) = points.col(drawn[c]) / points.col(drawn[c]).norm();
+    // A zero representation (every post-ReLU unit dead) stays zero, as the loss's normalization with its epsilon
+    // leaves it: it has no direction, and 0/0 would stop the run.
+    const double norm = points.col(drawn[c]).norm();
+    batches.col(static_cast<Eigen::Index>(c)) = norm > 0.0 ? Eigen::VectorXd(points.col(drawn[c]) / norm)
+                                                           : Eigen::VectorXd(points.col(drawn[c]));
     batch_labels(static_cast<Eigen::Index>(c)) = labels(drawn[c]);
   }
   return theory::EstimateIidSupCon(batches, batch_labels, b,
@@ -252,7 +256,7 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
     const theory::IidSupConEstimate estimate = SupConEstimate(points, labels, options);
     record.loss = estimate.mean;
     record.loss_standard_error = estimate.standard_error;
-    // Paper: expected per-sample floor under i.i.d. sampling (THEORY.md); features on the unit sphere.
+    // Paper: expected per-sample floor under i.i.d. sampling (docs/theory.md); features on the unit sphere.
     record.loss_bound = theory::SupConIidFloor(
         num_classes, static_cast<int>(options.batch_size), theory::Temperature::FromTemperature(options.loss.temperature));
   } else {
