@@ -1,4 +1,4 @@
-// The one file of optim that includes Ceres (STYLE.md: Ceres stays private).
+// The one file of optim that includes Ceres (docs/development.md: Ceres stays private).
 #include "dissect/optim/lbfgs.hpp"
 
 #include <ceres/ceres.h>

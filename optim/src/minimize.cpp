@@ -233,8 +233,8 @@ Bound LowerBound(const MinimizeOptions& options, const std::vector<int>& counts)
   if (!Balanced(counts)) {
     return {kNaN,
             options.mode == Mode::kComposition
-                ? "none: one unbalanced batch is not minimized by the simplex (THEORY.md); see simplex_value"
-                : "none: the bounds of THEORY.md need balanced classes; see simplex_value"};
+                ? "none: one unbalanced batch is not minimized by the simplex (docs/theory.md); see simplex_value"
+                : "none: the bounds of docs/theory.md need balanced classes; see simplex_value"};
   }
   const double rho = options.temperature.radius();
   if (options.loss == LossKind::kCrossEntropy) {

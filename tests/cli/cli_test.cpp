@@ -438,7 +438,7 @@ TEST_CASE("dissect minimize --figure5: per-batch SC by label configuration sums 
   long long batches = 0;
   for (const auto& row : json["compositions"]) batches += row["batches"].get<long long>();
   CHECK(batches == 2002);
-  // [5, 4, 0] at the simplex: 13.597726095124795 (THEORY.md), each of its batches alike.
+  // [5, 4, 0] at the simplex: 13.597726095124795 (docs/theory.md), each of its batches alike.
   for (const auto& row : json["compositions"]) {
     if (row["composition"] == nlohmann::json::array({5, 4, 0})) {
       CHECK(row["simplex"].get<double>() == Approx(13.597726095124795).epsilon(1e-12));
@@ -764,7 +764,7 @@ namespace {
 // K = 4 classes of 6 points at the vertices of a unit simplex in R^5 (float64), W = the vertices as rows; written
 // once into the scratch folder. Returns the arguments "--embeddings Z --labels y".
 std::string WriteGeometrySimplex(bool with_weights) {
-  // zeta_k = sqrt(4/3) (e_k - 1/4) in the first 4 coordinates: unit norm, cosine -1/3 (THEORY.md).
+  // zeta_k = sqrt(4/3) (e_k - 1/4) in the first 4 coordinates: unit norm, cosine -1/3 (docs/theory.md).
   Eigen::MatrixXd vertices = Eigen::MatrixXd::Zero(5, 4);
   for (int k = 0; k < 4; ++k) {
     for (int d = 0; d < 4; ++d) vertices(d, k) = std::sqrt(4.0 / 3.0) * ((d == k ? 1.0 : 0.0) - 0.25);

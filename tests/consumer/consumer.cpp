@@ -4,7 +4,7 @@
 #include <dissect/theory/bounds.hpp>
 
 int main() {
-  const double bound = dissect::theory::CrossEntropyBound(3, 1.0, 1.0);  // THEORY.md: 0.3689811354013154
+  const double bound = dissect::theory::CrossEntropyBound(3, 1.0, 1.0);  // docs/theory.md: 0.3689811354013154
   std::printf("%.16g\n", bound);
   return std::abs(bound - 0.3689811354013154) < 1e-15 ? 0 : 1;
 }

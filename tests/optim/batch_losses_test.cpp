@@ -1,5 +1,5 @@
 // Tests of dissect/optim/batch_losses.hpp: the per-batch SC of the multiset objective grouped by label configuration
-// (the paper's Figure 5), against the closed forms of THEORY.md.
+// (the paper's Figure 5), against the closed forms of docs/theory.md.
 
 #include "dissect/optim/batch_losses.hpp"
 
@@ -49,7 +49,7 @@ TEST_CASE(
     total += g.total;
   }
   CHECK(batches == CountMultisets(6, 9));  // 2002
-  // Paper: SC bound, known answer (THEORY.md).
+  // Paper: SC bound, known answer (docs/theory.md).
   CHECK(total == Approx(25205.688636803963).epsilon(1e-13));
   // Configuration [9, 0, 0]: 3 classes x C(2+9-1, 9) = 10 multisets of one class's 2 points.
   CHECK(groups.front().batches == 30);

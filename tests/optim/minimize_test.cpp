@@ -1,5 +1,5 @@
 // Tests of dissect/optim/minimize.hpp: the paper's central claim as a measured fact. Free points minimizing the SC
-// and CE losses collapse onto a regular simplex (h >= K-1, balanced classes) and attain the bounds of THEORY.md;
+// and CE losses collapse onto a regular simplex (h >= K-1, balanced classes) and attain the bounds of docs/theory.md;
 // one unbalanced batch (Figure 6) and h < K-1 are minimized elsewhere. Small problems: the file runs in seconds.
 
 #include "dissect/optim/minimize.hpp"
@@ -55,7 +55,7 @@ constexpr double kFigure6Margin = 0.5;
 constexpr double kSameMeasureTolerance = 0.01;
 // The paper's Figure 5: SC summed over all 2002 multisets of size 9 from 3 classes of 2 points, rho = 1.
 constexpr double kFigure5Value = 25205.688636803963;
-// THEORY.md: SC of one batch with composition [5, 4, 0] at the radius-1 simplex of K = 3.
+// docs/theory.md: SC of one batch with composition [5, 4, 0] at the radius-1 simplex of K = 3.
 constexpr double kComposition540SimplexValue = 13.597726095124795;
 
 MinimizeOptions Options(LossKind loss, Mode mode, int num_classes, int per_class, int dim, std::uint64_t seed = 1) {

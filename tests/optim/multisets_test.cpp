@@ -1,5 +1,5 @@
 // Tests of dissect/optim/multisets.hpp: the count C(n+k-1, k) of multisets and their enumeration, the batches of
-// the paper's SC bound (THEORY.md, SC bound).
+// the paper's SC bound (docs/theory.md, SC bound).
 
 #include "dissect/optim/multisets.hpp"
 

@@ -1,4 +1,4 @@
-// Tests of dissect/optim/point_objectives.hpp: the SC and CE losses of THEORY.md as Objectives over the flat point
+// Tests of dissect/optim/point_objectives.hpp: the SC and CE losses of docs/theory.md as Objectives over the flat point
 // vector (SC: vec(Z); CE: [vec(Z); vec(W^T)]) and their composition with the block parametrization.
 
 #include "dissect/optim/point_objectives.hpp"
@@ -123,7 +123,7 @@ TEST_CASE("SupConPointObjective: the batch weight scales value and gradient", "[
 
 TEST_CASE("SupConPointObjective: at a radius-rho simplex one balanced full batch equals SupConCompositionValue",
           "[point_objectives]") {
-  // Paper: SC at the simplex; THEORY.md. The scale lives in the radius: logits <z, z'> with ||z|| = rho.
+  // Paper: SC at the simplex; docs/theory.md. The scale lives in the radius: logits <z, z'> with ||z|| = rho.
   for (const double radius : {1.0, 1.0 / std::sqrt(0.1)}) {
     CAPTURE(radius);
     const Eigen::VectorXi labels = BalancedLabels(4, 3);
@@ -256,7 +256,7 @@ TEST_CASE("CrossEntropyPointObjective: equals theory::CrossEntropyLoss with z = 
 
 TEST_CASE("CrossEntropyPointObjective: at the simplex with aligned classifier rows it equals the CE bound",
           "[point_objectives]") {
-  // Paper: CE bound; THEORY.md. z_i = zeta_{y_i}, w_k = (r/rho) zeta_k.
+  // Paper: CE bound; docs/theory.md. z_i = zeta_{y_i}, w_k = (r/rho) zeta_k.
   const int k = 3, h = 2, per_class = 2;
   const double rho = 1.5, r = 0.8;
   const Eigen::MatrixXd simplex = theory::RegularSimplex(k, h, rho, 7);

@@ -1,4 +1,4 @@
-# Fails when a module includes what STYLE.md forbids. Run as: cmake -DSOURCE_DIR=<repo> -P module_boundaries.cmake
+# Fails when a module includes what docs/development.md forbids. Run as: cmake -DSOURCE_DIR=<repo> -P module_boundaries.cmake
 set(violations "")
 function(check_module module forbidden_regex why)
   file(GLOB_RECURSE files "${SOURCE_DIR}/${module}/*.hpp" "${SOURCE_DIR}/${module}/*.cpp" "${SOURCE_DIR}/${module}/*.h")

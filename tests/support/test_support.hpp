@@ -1,5 +1,5 @@
 #pragma once
-// Shared helpers of the dissect test suites (STYLE.md, Tests): named tolerances, seeded random data, a central
+// Shared helpers of the dissect test suites (docs/development.md, Tests): named tolerances, seeded random data, a central
 // finite-difference gradient check, an exception-message matcher and a scratch directory.
 
 #include <Eigen/Core>
@@ -26,7 +26,7 @@ namespace dissect::test {
 inline constexpr double kRoundingTolerance = 1e-14;
 // Two routes to the same number that round differently (log space against direct sums, rotated inputs).
 inline constexpr double kTightTolerance = 1e-12;
-// Known answers of THEORY.md that are printed with 7 significant digits.
+// Known answers of docs/theory.md that are printed with 7 significant digits.
 inline constexpr double kSevenDigitTolerance = 5e-8;
 // Step of the central finite differences, relative to max(1, |x_i|): truncation error O(step^2) and rounding
 // error O(eps / step) are then both near 1e-10 for values and gradients of order 1.
@@ -129,12 +129,12 @@ inline double MaxGradientError(const std::function<double(const Eigen::MatrixXd&
   return (numeric - analytic).cwiseAbs().maxCoeff() / scale;
 }
 
-// The column-major flattening of a point matrix: the parameter vector optimizers see (STYLE.md, one layout).
+// The column-major flattening of a point matrix: the parameter vector optimizers see (docs/development.md, one layout).
 inline Eigen::VectorXd Flatten(const Eigen::MatrixXd& matrix) {
   return Eigen::Map<const Eigen::VectorXd>(matrix.data(), matrix.size());
 }
 
-// MaxGradientError for a function of a flat parameter vector (an optimizer's view of a point set, STYLE.md).
+// MaxGradientError for a function of a flat parameter vector (an optimizer's view of a point set, docs/development.md).
 inline double MaxVectorGradientError(const std::function<double(const Eigen::VectorXd&)>& f,
                                      const Eigen::VectorXd& x,
                                      const Eigen::VectorXd& analytic,

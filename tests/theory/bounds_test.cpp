@@ -1,5 +1,5 @@
 // Tests of dissect/theory/bounds.hpp. Paper: CE bound, SC bound, the SC value at the simplex and the expected
-// per-sample floor under i.i.d. sampling; THEORY.md.
+// per-sample floor under i.i.d. sampling; docs/theory.md.
 
 #include "dissect/theory/bounds.hpp"
 
@@ -65,7 +65,7 @@ double BinomialInDouble(double n, int k) {
   return result;
 }
 
-// The SC bound of THEORY.md summed directly in linear space: sum_{l=2..b} l M_l log(l-1 + (b-l) exp(-rho^2 K/(K-1))),
+// The SC bound of docs/theory.md summed directly in linear space: sum_{l=2..b} l M_l log(l-1 + (b-l) exp(-rho^2 K/(K-1))),
 // M_l = K C(n+l-1, l) C(N-n+b-l-1, b-l), with plain binomial coefficients (no lgamma, no log-sum-exp).
 double DirectSupConMultisetBound(int k, int n, int b, double inverse_temperature) {
   const double negative_weight = std::exp(-inverse_temperature * k / (k - 1.0));

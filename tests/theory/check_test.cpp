@@ -1,4 +1,4 @@
-// Tests of dissect/theory/check.hpp: the input checks every entry point uses and their message form (STYLE.md,
+// Tests of dissect/theory/check.hpp: the input checks every entry point uses and their message form (docs/development.md,
 // "Function(): expected temperature > 0, got -1").
 
 #include "dissect/theory/check.hpp"

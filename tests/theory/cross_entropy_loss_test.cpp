@@ -1,4 +1,4 @@
-// Tests of dissect/theory/cross_entropy_loss.hpp. Paper: CE loss and CE bound; THEORY.md:
+// Tests of dissect/theory/cross_entropy_loss.hpp. Paper: CE loss and CE bound; docs/theory.md:
 //   L_CE(Z, W; Y) = (1/N) sum_i -log( exp(<w_{y_i}, z_i>) / sum_k exp(<w_k, z_i>) ).
 
 #include "dissect/theory/cross_entropy_loss.hpp"
@@ -43,7 +43,7 @@ SimplexConfiguration AtSimplex(int num_classes, int per_class, int dim, double r
   return c;
 }
 
-TEST_CASE("CrossEntropyLoss: at the simplex with w_k = (r/rho) zeta_k the loss equals the THEORY.md known answers",
+TEST_CASE("CrossEntropyLoss: at the simplex with w_k = (r/rho) zeta_k the loss equals the docs/theory.md known answers",
           "[cross_entropy_loss]") {
   const SimplexConfiguration k3 = AtSimplex(3, 4, 2, 1.0, 1.0);
   REQUIRE(CrossEntropyLoss(k3.points, k3.labels, k3.weights).value ==

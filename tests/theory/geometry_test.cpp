@@ -1,5 +1,5 @@
 // Tests of dissect/theory/geometry.hpp: class means, angular similarity s(u, v) = 1 - arccos(cos(u, v))/pi, the
-// Gram error against the simplex and the within-class spread; THEORY.md (Regular simplex, Geometry).
+// Gram error against the simplex and the within-class spread; docs/theory.md (Regular simplex, Geometry).
 
 #include "dissect/theory/geometry.hpp"
 

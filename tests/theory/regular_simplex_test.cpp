@@ -1,4 +1,4 @@
-// Tests of dissect/theory/regular_simplex.hpp. Paper: regular simplex; THEORY.md: sum_k zeta_k = 0,
+// Tests of dissect/theory/regular_simplex.hpp. Paper: regular simplex; docs/theory.md: sum_k zeta_k = 0,
 // ||zeta_k|| = rho, <zeta_k, zeta_l> = -rho^2/(K-1) for k != l.
 
 #include "dissect/theory/regular_simplex.hpp"
@@ -110,7 +110,7 @@ TEST_CASE("RegularSimplex: without a seed the vertices span the first K-1 coordi
 
 TEST_CASE("RegularSimplex: without a seed zeta_k = rho*sqrt(K/(K-1))*(e_k - 1/K) in an orthonormal basis",
           "[regular_simplex]") {
-  // The construction of THEORY.md, written in R^K: its Gram matrix must equal that of RegularSimplex.
+  // The construction of docs/theory.md, written in R^K: its Gram matrix must equal that of RegularSimplex.
   for (const int k : {2, 3, 6}) {
     const double radius = 1.3;
     Eigen::MatrixXd direct = Eigen::MatrixXd::Identity(k, k) - Eigen::MatrixXd::Constant(k, k, 1.0 / k);

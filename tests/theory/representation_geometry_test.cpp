@@ -1,4 +1,4 @@
-// Tests of dissect/theory/representation_geometry.hpp: exact answers at a regular simplex (THEORY.md: Regular simplex,
+// Tests of dissect/theory/representation_geometry.hpp: exact answers at a regular simplex (docs/theory.md: Regular simplex,
 // CE bound, SC bound, expected per-sample floor), invariance under rotation and scaling, streaming in small blocks,
 // alignment and uniformity against direct pair sums, degenerate data reported rather than refused, and bad input.
 
@@ -176,7 +176,7 @@ TEST_CASE(
         Approx(SupConIidFloor(k, 256, Temperature::FromTemperature(0.1))).epsilon(kRoundingTolerance));
 }
 
-TEST_CASE("MeasureRepresentationGeometry: the CE known answers of THEORY.md at a K=10 simplex, gap 0",
+TEST_CASE("MeasureRepresentationGeometry: the CE known answers of docs/theory.md at a K=10 simplex, gap 0",
           "[representation_geometry]") {
   const int k = 10;
   const Eigen::MatrixXd vertices = RegularSimplex(k, 12, 1.0, 3);

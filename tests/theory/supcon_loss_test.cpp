@@ -1,4 +1,4 @@
-// Tests of dissect/theory/supcon_loss.hpp. Paper: SC loss; THEORY.md: for a batch B (a multiset of columns),
+// Tests of dissect/theory/supcon_loss.hpp. Paper: SC loss; docs/theory.md: for a batch B (a multiset of columns),
 //   l_SC = sum over anchors i with |B_{y_i}| >= 2 of
 //          (1/(|B_{y_i}|-1)) sum_{j in B_{y_i}, j != i} -log( exp(<z_i,z_j>/tau) / sum_{k != i} exp(<z_i,z_k>/tau) ).
 
@@ -31,7 +31,7 @@ using test::RandomGaussianPoints;
 using test::RandomSpherePoints;
 using test::SameBits;
 
-// l_SC by plain loops over anchors, positives and the denominator, straight from the formula of THEORY.md, in
+// l_SC by plain loops over anchors, positives and the denominator, straight from the formula of docs/theory.md, in
 // long double with each anchor's largest logit subtracted. Shares nothing with the implementation (no Gram matrix,
 // no class counts).
 double ReferenceSupConSum(const Eigen::MatrixXd& points, const Eigen::VectorXi& labels, double temperature) {
@@ -206,7 +206,7 @@ TEST_CASE("SupConLoss: reference equals sum / b * tau / base_tau, and batch_mean
   REQUIRE(reference_unset.value == Approx(mean.value).epsilon(kRoundingTolerance));
   REQUIRE((reference_unset.gradient - mean.gradient).cwiseAbs().maxCoeff() ==
           Approx(0.0).margin(kRoundingTolerance * mean.gradient.cwiseAbs().maxCoeff()));
-  // base_tau == tau is the reference implementation's one-view cross-check of THEORY.md: equal to sum / b.
+  // base_tau == tau is the reference implementation's one-view cross-check of docs/theory.md: equal to sum / b.
   const SupConResult reference_equal =
       SupConLoss(mixed.points, mixed.labels, Options(temperature, SupConReduction::kReference, tau));
   REQUIRE(reference_equal.value == Approx(sum.value / b).epsilon(kRoundingTolerance));

@@ -1,5 +1,5 @@
 // Tests of dissect/theory/temperature.hpp: tau and rho = 1/sqrt(tau) are two spellings of one scale
-// (THEORY.md, Objects and symbols: rho_Z^2 = 1/tau).
+// (docs/theory.md, Objects and symbols: rho_Z^2 = 1/tau).
 
 #include "dissect/theory/temperature.hpp"
 

@@ -1,4 +1,4 @@
-// Paper: label noise (THEORY.md): exactly floor(p N) labels flipped, each to another class, seeded.
+// Paper: label noise (docs/theory.md): exactly floor(p N) labels flipped, each to another class, seeded.
 
 #include <set>
 

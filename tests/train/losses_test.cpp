@@ -1,5 +1,5 @@
 // The LibTorch losses against theory/ (float64): values, autograd gradients against the analytic ones, the
-// reductions, the ce-fix simplex and the known answer of THEORY.md.
+// reductions, the ce-fix simplex and the known answer of docs/theory.md.
 
 #include <torch/torch.h>
 
@@ -67,7 +67,7 @@ TEST_CASE("SupConLoss: the autograd gradient equals theory's analytic gradient")
 }
 
 TEST_CASE("SupConLoss: at a collapsed simplex the batch 5,4,0 of K=3, rho=1 has the value 13.597726095124795") {
-  // THEORY.md, "A single batch is NOT minimized by the simplex": the simplex value of the composition [5,4,0].
+  // docs/theory.md, "A single batch is NOT minimized by the simplex": the simplex value of the composition [5,4,0].
   const Eigen::MatrixXd vertices = theory::RegularSimplex(3, 3, 1.0, 17);
   Eigen::VectorXi labels(9);
   labels << 0, 0, 0, 0, 0, 1, 1, 1, 1;

@@ -247,7 +247,7 @@ TEST_CASE("Theory claims: sweep, Figure 5, Figure 6 and Figure 1 give PASS and F
   CHECK(SweepClaim({10, 8, 0, false, 1e-11, 1e-9, 1e-9, 1e-6}).verdict == kF);
   CHECK(SweepClaim({10, 0, 0, true, 0, 0, 1e-9, 1e-6}).verdict == kF);
   const double known = Figure5KnownAnswer();
-  CHECK(dissect::test::RelativeError(known, 25205.688636803963) < 1e-12);  // THEORY.md
+  CHECK(dissect::test::RelativeError(known, 25205.688636803963) < 1e-12);  // docs/theory.md
   CHECK(Figure5Claim({known * (1 + 1e-11), 1e-9}, {known, known * 1.00001, 2002, 300}).verdict == kP);
   CHECK(Figure5Claim({known * (1 + 1e-6), 1e-9}, {known, known * 1.00001, 2002, 300}).verdict == kF);
   CHECK(Figure5Claim({known, 1e-9}, {known * (1 - 1e-6), known * 1.00001, 2002, 300}).verdict == kF);

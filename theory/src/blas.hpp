@@ -3,7 +3,7 @@
 // metrics as BLAS calls, in float64 (DGEMM) and float32 (SGEMM). Eigen without
 // -march runs SSE2 kernels at a fraction of the machine's rate; the system BLAS
 // (OpenBLAS, selected by the set-up) runs them at full rate and keeps default
-// builds portable (PLATFORM.md, Performance facts).
+// builds portable (docs/development.md, Platform facts).
 
 #include <Eigen/Core>
 

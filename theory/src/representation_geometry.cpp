@@ -566,7 +566,7 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
     result.uniformity = std::log(pair_sum) - std::log(m * (m - 1.0) / 2.0);
   }
 
-  // --- SC (a): one batch of all N points (Paper: SC loss; simplex value of the composition, THEORY.md).
+  // --- SC (a): one batch of all N points (Paper: SC loss; simplex value of the composition, docs/theory.md).
   std::vector<int> composition(counts.begin(), counts.end());
   if (full_batch) {
     if (stopped("SC full batch", 0, 1)) return result;
@@ -579,7 +579,7 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
     result.supcon_full_batch_is_bound = result.balanced;
     result.supcon_full_batch_note =
         result.balanced ? "balanced classes: the simplex value is the minimum of this batch"
-                        : "classes not balanced: the simplex value is not a lower bound for one batch (THEORY.md)";
+                        : "classes not balanced: the simplex value is not a lower bound for one batch (docs/theory.md)";
     if (stopped("SC full batch", 1, 1)) return result;
   } else {
     result.supcon_full_batch_note =

@@ -9,7 +9,7 @@
 namespace dissect::train {
 namespace {
 
-constexpr std::int64_t kCropPadding = 4;  // THEORY.md: random crop with padding 4
+constexpr std::int64_t kCropPadding = 4;  // docs/theory.md: random crop with padding 4
 
 }  // namespace
 

@@ -53,7 +53,7 @@ bool HasClassifier(LossKind kind) { return kind != LossKind::kSupCon; }
 
 bool ProjectsToSphere(LossKind kind) { return kind == LossKind::kCrossEntropySphere || kind == LossKind::kSupCon; }
 
-// Paper: SC loss; THEORY.md. The anchor's own entry is excluded from the log-sum-exp by -inf (zero gradient);
+// Paper: SC loss; docs/theory.md. The anchor's own entry is excluded from the log-sum-exp by -inf (zero gradient);
 // entries that are not positives are masked to 0 before the sum, so no 0 * inf appears.
 torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
                                   const torch::Tensor& anchor_labels,

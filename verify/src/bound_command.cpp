@@ -1,4 +1,4 @@
-// `dissect bound ce|supcon|report`: the closed-form lower bounds of THEORY.md.
+// `dissect bound ce|supcon|report`: the closed-form lower bounds of docs/theory.md.
 
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/geometry.hpp>
@@ -156,7 +156,7 @@ int RunReport(const ReportFlags& flags) {
     return 0;
   }
   std::cout << fmt::format(
-      "Closed forms of \"Dissecting Supervised Contrastive Learning\" (THEORY.md)\n"
+      "Closed forms of \"Dissecting Supervised Contrastive Learning\" (docs/theory.md)\n"
       "CE bound: rho = r = 1 (row norms). SC: tau = {}, batch size b = {}, N = {} points (n = N/K per class).\n"
       "SC iid floor: expected per-sample loss (sum/b) under i.i.d. batches; SC per anchor: the multiset bound\n"
       "divided by b times the number of batches; log SC total: log of the bound summed over all batches.\n\n",

@@ -65,7 +65,7 @@ int RunSupCon(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen
   report.Add("num_classes", static_cast<long long>(num_classes), "classes (largest label + 1)");
   report.Add("anchors_with_positives", static_cast<long long>(result.num_anchors_with_positives));
   if (num_classes >= 2) {
-    // The same batch with unit features at the vertices of a K-simplex: THEORY.md, "SC at the simplex for one batch".
+    // The same batch with unit features at the vertices of a K-simplex: docs/theory.md, "SC at the simplex for one batch".
     // The minimum of this batch only when its classes are balanced and its features have norm 1.
     const double factor = options.ReductionFactor(points.cols());
     report.Add("value_at_simplex",

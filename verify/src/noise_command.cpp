@@ -1,4 +1,4 @@
-// `dissect noise`: the paper's label-noise experiment (THEORY.md, Experiments): iterations to fit flipped labels for
+// `dissect noise`: the paper's label-noise experiment (docs/theory.md, Experiments): iterations to fit flipped labels for
 // CE and SC over independent replicates, the curvature of each loss over the seeds with its interval, the power
 // law as a description, and the claims 4a-4c (dissect::verify, the same decisions as `dissect reproduce`).
 
@@ -313,7 +313,7 @@ std::vector<Command> RegisterNoiseCommand(CLI::App& app) {
   auto f = std::make_shared<NoiseFlags>();
   auto given = std::make_shared<std::map<std::string, CLI::Option*>>();
   CLI::App* cmd = app.add_subcommand("noise", "Label-noise experiment: iterations to fit flipped labels, CE vs SC");
-  // Noise runs detect the fit as they go (every 100 steps) and retrain the probe on 1,000 batches (THEORY.md).
+  // Noise runs detect the fit as they go (every 100 steps) and retrain the probe on 1,000 batches (docs/theory.md).
   f->eval_every = 100;
   f->probe_iterations = 1000;
   *given = AddTrainFlags(cmd, f.get(), /*with_loss=*/false);

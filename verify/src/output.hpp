@@ -1,5 +1,5 @@
 #pragma once
-// How commands print results: a readable table on stdout, or one JSON object with --json (STYLE.md, Output).
+// How commands print results: a readable table on stdout, or one JSON object with --json (docs/development.md, Output).
 
 #include <nlohmann/json.hpp>
 #include <ostream>

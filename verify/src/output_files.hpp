@@ -1,5 +1,5 @@
 #pragma once
-// Files that commands write with --out DIR (STYLE.md, Output): CSV with a header row and {:.17g} doubles, JSON, and
+// Files that commands write with --out DIR (docs/development.md, Output): CSV with a header row and {:.17g} doubles, JSON, and
 // meta.json; each written to a temporary name and renamed into place, so an interrupted run leaves no half file.
 
 #include <filesystem>

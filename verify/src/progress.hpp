@@ -1,5 +1,5 @@
 #pragma once
-// A progress line on stderr, redrawn in place, only when stderr is a terminal (STYLE.md, Output).
+// A progress line on stderr, redrawn in place, only when stderr is a terminal (docs/development.md, Output).
 
 #include <string>
 

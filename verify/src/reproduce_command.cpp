@@ -122,7 +122,7 @@ TrainedRun TrainPart(const fs::path& dir, const ReproduceFlags& f, const verify:
                            std::to_string(p.trained.supcon_eval_batches)});
   if (p.trained.test_images > 0) args.insert(args.end(), {"--test-limit", std::to_string(p.trained.test_images)});
   if (p.kind == verify::ProfileKind::kPaper) {
-    // THEORY.md, Experiments: ResNet-18, b = 256, SGD 0.1, momentum 0.9, wd 1e-4, poly-5
+    // docs/theory.md, Experiments: ResNet-18, b = 256, SGD 0.1, momentum 0.9, wd 1e-4, poly-5
     args.insert(args.end(), {"--model", "resnet18", "--batch-size", "256", "--lr", "0.1", "--momentum", "0.9",
                              "--weight-decay", "1e-4", "--schedule", "poly5", "--device", "cuda"});
   }

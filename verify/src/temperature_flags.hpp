@@ -1,5 +1,5 @@
 #pragma once
-// The (--radius RHO | --temperature TAU) pair shared by every command that needs the logit scale (THEORY.md: rho^2 =
+// The (--radius RHO | --temperature TAU) pair shared by every command that needs the logit scale (docs/theory.md: rho^2 =
 // 1/tau). Exactly one must be given.
 
 #include <CLI/CLI.hpp>

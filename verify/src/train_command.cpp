@@ -1,4 +1,4 @@
-// `dissect train`: trains an encoder with CE, CE-fix, CE-sphere or SC on real images (THEORY.md, Experiments of the
+// `dissect train`: trains an encoder with CE, CE-fix, CE-sphere or SC on real images (docs/theory.md, Experiments of the
 // paper), evaluates it as it goes, checkpoints it, resumes it, and exports its representations.
 
 #include <fmt/format.h>

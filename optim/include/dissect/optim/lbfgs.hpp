@@ -1,6 +1,6 @@
 #pragma once
 // LBFGS over an Objective, with Ceres' GradientProblemSolver behind a non-template function (Ceres stays private
-// to optim's .cpp files, STYLE.md).
+// to optim's .cpp files, docs/development.md).
 
 #include <Eigen/Core>
 #include <functional>

@@ -78,7 +78,7 @@ struct MinimizeResult {
   Eigen::MatrixXd weights;  // K x dim (CE), empty for SC
   double final_loss = std::numeric_limits<double>::quiet_NaN();
   double final_loss_stderr = std::numeric_limits<double>::quiet_NaN();  // sampled: Monte-Carlo standard error
-  // The lower bound of this objective (THEORY.md) where one is proven (balanced classes): attained iff h >= K-1.
+  // The lower bound of this objective (docs/theory.md) where one is proven (balanced classes): attained iff h >= K-1.
   double bound = std::numeric_limits<double>::quiet_NaN();
   std::string bound_note = "not run";
   double gap = std::numeric_limits<double>::quiet_NaN();      // final_loss - bound

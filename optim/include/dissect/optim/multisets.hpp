@@ -1,5 +1,5 @@
 #pragma once
-// Enumeration of all multisets of a given size: the batches of the paper's SC bound (THEORY.md, SC bound).
+// Enumeration of all multisets of a given size: the batches of the paper's SC bound (docs/theory.md, SC bound).
 
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,5 @@
 #pragma once
-// The one interface of every loss over free points (STYLE.md, Objectives): ensmallen's EvaluateWithGradient plus
+// The one interface of every loss over free points (docs/development.md, Objectives): ensmallen's EvaluateWithGradient plus
 // Ceres' nullable gradient, over a flat parameter vector.
 
 #include <Eigen/Core>

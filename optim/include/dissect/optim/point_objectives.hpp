@@ -1,6 +1,6 @@
 #pragma once
-// The CE and SC losses of THEORY.md as Objectives over the flat point vector z (no parametrization yet):
-//   SC: z = vec(Z), Z the dim x N point matrix (column-major flattening, STYLE.md).
+// The CE and SC losses of docs/theory.md as Objectives over the flat point vector z (no parametrization yet):
+//   SC: z = vec(Z), Z the dim x N point matrix (column-major flattening, docs/development.md).
 //   CE: z = [vec(Z); vec(W^T)]: the points, then the rows of the classifier W (K x dim), each row contiguous.
 
 #include <Eigen/Core>

@@ -1,5 +1,5 @@
 #pragma once
-// Lower bounds of the CE and SC losses and the SC value at the simplex; THEORY.md.
+// Lower bounds of the CE and SC losses and the SC value at the simplex; docs/theory.md.
 
 #include <Eigen/Core>
 #include <limits>
@@ -25,7 +25,7 @@ WeightNorm ParseWeightNorm(std::string_view name);
 // onto a radius-rho simplex and w_k = (r/rho) zeta_k. Throws std::invalid_argument for K < 2, rho or r not > 0.
 double CrossEntropyBound(int num_classes, double radius, double weight_norm, WeightNorm norm = WeightNorm::kRow);
 
-// Paper: SC bound, the sum over all multisets B of size b drawn from N = K n points (THEORY.md):
+// Paper: SC bound, the sum over all multisets B of size b drawn from N = K n points (docs/theory.md):
 //   sum_B l_SC >= sum_{l=2..b} l M_l log(l - 1 + (b - l) exp(-rho^2 K/(K-1))),
 //   M_l = K C(n+l-1, l) C(N-n+b-l-1, b-l),
 // evaluated in log space (lgamma, log-sum-exp) so that it is finite in log form for any realistic N and b.
@@ -45,7 +45,7 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
 
 // Paper: SC at the simplex for one batch with class counts `composition` (one entry per class of the K-vertex
 // simplex; b = the sum): sum over classes with count l >= 2 of l log(l - 1 + (b - l) exp(-rho^2 K/(K-1))).
-// Not a lower bound for one batch: unbalanced compositions have lower minimizers (THEORY.md).
+// Not a lower bound for one batch: unbalanced compositions have lower minimizers (docs/theory.md).
 // Throws std::invalid_argument for K < 2 entries, negative counts, b < 1.
 double SupConCompositionValue(const std::vector<int>& composition, Temperature temperature);
 

@@ -1,6 +1,6 @@
 #pragma once
 // Input checks shared by every entry point of dissect. Each throws std::invalid_argument with the message form of
-// STYLE.md: "Function(): expected temperature > 0, got -1". Checks are never compiled out.
+// docs/development.md: "Function(): expected temperature > 0, got -1". Checks are never compiled out.
 
 #include <Eigen/Core>
 #include <string_view>

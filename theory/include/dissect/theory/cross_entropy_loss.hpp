@@ -1,5 +1,5 @@
 #pragma once
-// Paper: CE loss; THEORY.md. L_CE(Z, W; Y) = (1/N) sum_i -log( exp(<w_{y_i}, z_i>) / sum_k exp(<w_k, z_i>) ),
+// Paper: CE loss; docs/theory.md. L_CE(Z, W; Y) = (1/N) sum_i -log( exp(<w_{y_i}, z_i>) / sum_k exp(<w_k, z_i>) ),
 // a bias-free linear classifier W (K x h, rows w_k) on points z_i (the columns of a dim x N matrix).
 
 #include <Eigen/Core>

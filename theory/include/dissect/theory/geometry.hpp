@@ -1,5 +1,5 @@
 #pragma once
-// Geometry of a labelled point set against the simplex; THEORY.md (Regular simplex, Geometry).
+// Geometry of a labelled point set against the simplex; docs/theory.md (Regular simplex, Geometry).
 
 #include <Eigen/Core>
 #include <vector>

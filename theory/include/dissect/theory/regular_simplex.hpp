@@ -1,6 +1,6 @@
 #pragma once
 // The regular simplex inscribed in a sphere: the optimum of both the CE and the SC loss.
-// Paper: regular simplex; THEORY.md. sum_k zeta_k = 0, ||zeta_k|| = rho, <zeta_k, zeta_l> = -rho^2/(K-1), k != l.
+// Paper: regular simplex; docs/theory.md. sum_k zeta_k = 0, ||zeta_k|| = rho, <zeta_k, zeta_l> = -rho^2/(K-1), k != l.
 
 #include <Eigen/Core>
 #include <cstdint>

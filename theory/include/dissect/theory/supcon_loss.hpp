@@ -1,5 +1,5 @@
 #pragma once
-// Paper: SC loss (the paper's variant of Khosla et al.'s L_out: one view, no projection head); THEORY.md.
+// Paper: SC loss (the paper's variant of Khosla et al.'s L_out: one view, no projection head); docs/theory.md.
 // For one batch B (a multiset: each column of the point matrix is one element, repeated samples are repeated
 // columns and are positives of each other):
 //   l_SC = sum over anchors i with |B_{y_i}| >= 2 of

@@ -1,5 +1,5 @@
 #pragma once
-// The scale of the similarities <z_i, z_j> / tau. Paper: "rho_Z^2 = 1/tau" (THEORY.md, Objects and symbols): unit
+// The scale of the similarities <z_i, z_j> / tau. Paper: "rho_Z^2 = 1/tau" (docs/theory.md, Objects and symbols): unit
 // features at temperature tau give the same logits as features on the sphere of radius rho = 1/sqrt(tau). Every API
 // that needs a scale takes a Temperature, built from either form, so both give identical numbers.
 

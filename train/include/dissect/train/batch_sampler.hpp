@@ -1,5 +1,5 @@
 #pragma once
-// How training batches are drawn (THEORY.md, Experiments: "batch 256 drawn i.i.d. with replacement (no epochs)"),
+// How training batches are drawn (docs/theory.md, Experiments: "batch 256 drawn i.i.d. with replacement (no epochs)"),
 // seeded and with a state that a checkpoint saves, so a resumed run draws exactly the batches of an uninterrupted one.
 
 #include <cstdint>

@@ -1,5 +1,5 @@
 #pragma once
-// Data-parallel training (THEORY.md, Experiments: one global batch of b): W ranks each hold b / W images of every
+// Data-parallel training (docs/theory.md, Experiments: one global batch of b): W ranks each hold b / W images of every
 // batch. Each rank's loss is its share of the global batch's loss, so that the sum over ranks is the loss of the
 // whole batch, and model gradients are summed over ranks: the trajectory is that of one process on the whole batch
 // (up to the order of floating-point sums). SC sees every rank's embeddings: positives and negatives span the global

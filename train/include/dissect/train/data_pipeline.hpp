@@ -1,6 +1,6 @@
 #pragma once
 // From uint8 images to normalized float batches on the training device: normalization from train-set statistics and
-// augmentation "none" or "crop+flip" (THEORY.md, Experiments: random crop with padding 4, horizontal flip), drawn
+// augmentation "none" or "crop+flip" (docs/theory.md, Experiments: random crop with padding 4, horizontal flip), drawn
 // from a seeded generator whose state a checkpoint saves.
 
 #include <torch/torch.h>

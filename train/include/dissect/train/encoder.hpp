@@ -1,5 +1,5 @@
 #pragma once
-// Encoders trained in the paper's experiments (THEORY.md, Experiments of the paper): an MLP, a small CNN and the
+// Encoders trained in the paper's experiments (docs/theory.md, Experiments of the paper): an MLP, a small CNN and the
 // CIFAR ResNet-18. Each maps a batch of images (B x C x H x W, float) to representations (B x h). By default the
 // output is post-ReLU (non-negative), as in the paper; `final_linear` appends a linear layer h -> h so that
 // features can be negative and the exact simplex is reachable.

@@ -1,5 +1,5 @@
 #pragma once
-// Evaluation of a trained encoder in one forward pass over the train and test images (THEORY.md, Experiments,
+// Evaluation of a trained encoder in one forward pass over the train and test images (docs/theory.md, Experiments,
 // Evaluation and Geometry): accuracies of the class-mean classifier, nearest class mean, the network's own
 // classifier and a retrained bias-free linear probe; the loss on the training representations against its bound;
 // the geometry basics of theory/.
@@ -36,7 +36,7 @@ torch::Tensor Embed(Encoder& encoder, LossHead& head, const DataPipeline& data, 
 torch::Tensor EmbedSharded(
     Encoder& encoder, LossHead& head, const DataPipeline& data, Communicator& communicator, std::int64_t chunk = 1024);
 
-// Paper: retrained linear probe (THEORY.md): bias-free, SGD without momentum, poly-5 schedule, i.i.d. batches.
+// Paper: retrained linear probe (docs/theory.md): bias-free, SGD without momentum, poly-5 schedule, i.i.d. batches.
 struct LinearProbeOptions {
   std::int64_t iterations = 5000;  // batches; 0 disables the probe
   std::int64_t batch_size = 256;   // b
@@ -85,7 +85,7 @@ struct EvaluationRecord {
   double loss = kNaN;
   double loss_standard_error = kNaN;
   // Paper: CE bound at rho = max ||z_i||, r = max ||w_k|| (a valid bound for these norms); SC: the expected
-  // per-sample floor under i.i.d. sampling (THEORY.md). gap = loss - bound.
+  // per-sample floor under i.i.d. sampling (docs/theory.md). gap = loss - bound.
   double loss_bound = kNaN;
   double loss_gap = kNaN;
   // Accuracies in percent on train (the training labels) and test.

@@ -1,5 +1,5 @@
 #pragma once
-// Paper: label noise (THEORY.md, Experiments): flip exactly floor(p N) training labels, each to a different class
+// Paper: label noise (docs/theory.md, Experiments): flip exactly floor(p N) training labels, each to a different class
 // drawn uniformly (new = (old + U{1..K-1}) mod K); test labels stay clean.
 
 #include <cstdint>

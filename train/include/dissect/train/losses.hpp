@@ -1,5 +1,5 @@
 #pragma once
-// The training losses of the paper in LibTorch (THEORY.md, Cross-entropy and Supervised contrastive): the same
+// The training losses of the paper in LibTorch (docs/theory.md, Cross-entropy and Supervised contrastive): the same
 // conventions as theory/ (a test holds the values equal in float64), differentiable by autograd.
 
 #include <torch/torch.h>
@@ -29,7 +29,7 @@ bool HasClassifier(LossKind kind);
 // True where the loss sees z / ||z|| (ce-sphere, supcon).
 bool ProjectsToSphere(LossKind kind);
 
-// Paper: SC loss (THEORY.md). representations: B x h (any floating dtype, not normalized here), labels: B int64
+// Paper: SC loss (docs/theory.md). representations: B x h (any floating dtype, not normalized here), labels: B int64
 // (non-negative). Logits <z_i, z_j> / tau; anchors without a positive contribute 0; `reduction` as in theory/
 // (kSum, kBatchMean = sum / B, kReference with base_temperature = tau). Log-sum-exp; differentiable.
 // Throws std::invalid_argument for mismatched shapes or a non-positive temperature.
@@ -38,7 +38,7 @@ torch::Tensor SupConLoss(const torch::Tensor& representations,
                          theory::Temperature temperature,
                          theory::SupConReduction reduction = theory::SupConReduction::kBatchMean);
 
-// Paper: SC loss (THEORY.md) of some anchors of a batch: the anchors (A x h, labels A) are the rows
+// Paper: SC loss (docs/theory.md) of some anchors of a batch: the anchors (A x h, labels A) are the rows
 // [anchor_offset, anchor_offset + A) of batch (B x h, labels B). Each anchor's term runs over the whole batch; the
 // result is the sum of the anchors' terms (kSum) or that sum divided by B (kBatchMean, kReference), so that the sums
 // over a partition of the batch into anchor blocks add up to SupConLoss of the batch (data-parallel training).
@@ -51,7 +51,7 @@ torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
                                   theory::Temperature temperature,
                                   theory::SupConReduction reduction);
 
-// Paper: CE loss (THEORY.md). Mean over the B rows of -log softmax(representations W^T)_{y}. weights: K x h.
+// Paper: CE loss (docs/theory.md). Mean over the B rows of -log softmax(representations W^T)_{y}. weights: K x h.
 torch::Tensor CrossEntropyLoss(const torch::Tensor& representations,
                                const torch::Tensor& labels,
                                const torch::Tensor& weights);
@@ -65,7 +65,7 @@ struct LossOptions {
   std::int64_t dim = 128;
   // tau of the SC loss (features on the unit sphere); ignored by the CE variants.
   double temperature = 0.1;
-  // Normalization of the SC sum; training code divides by the batch size (THEORY.md).
+  // Normalization of the SC sum; training code divides by the batch size (docs/theory.md).
   theory::SupConReduction reduction = theory::SupConReduction::kBatchMean;
   // How the SC loss is computed: auto = tiled where DenseSupConBytes(B) exceeds supcon_memory_budget_bytes or, on
   // the CPU, from B = 2,048 on (faster there); dense otherwise.

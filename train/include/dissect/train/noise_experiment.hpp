@@ -1,5 +1,5 @@
 #pragma once
-// Paper: label noise (THEORY.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and SC
+// Paper: label noise (docs/theory.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and SC
 // with the same budget and settings, and record "iterations to fit", the first evaluated step at which training
 // accuracy on the noisy labels reaches 100%. The claim: it grows superlinearly in the number of flipped labels for
 // SC and roughly linearly for CE. Replicates repeat the whole experiment with independent flips and seeds; the

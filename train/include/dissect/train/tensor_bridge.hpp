@@ -1,5 +1,5 @@
 #pragma once
-// The one checked crossing from LibTorch tensors into theory/'s Eigen layout (STYLE.md: the columns of a dim x N
+// The one checked crossing from LibTorch tensors into theory/'s Eigen layout (docs/development.md: the columns of a dim x N
 // matrix are the points).
 
 #include <torch/torch.h>

@@ -1,5 +1,5 @@
 #pragma once
-// Paper: SC loss (THEORY.md) at any batch size in bounded memory: the exact loss and its gradient from tiles of the
+// Paper: SC loss (docs/theory.md) at any batch size in bounded memory: the exact loss and its gradient from tiles of the
 // similarity matrix, as a LibTorch autograd function. The dense formulation (losses.hpp) holds several B x B
 // matrices (a batch of 32,768 in float32: about 4 GB each); this one holds a B x tile block and the B x h gradient.
 

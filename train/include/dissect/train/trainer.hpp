@@ -1,5 +1,5 @@
 #pragma once
-// Training of an encoder with CE, CE-fix, CE-sphere or SC (THEORY.md, Experiments of the paper: SGD with momentum
+// Training of an encoder with CE, CE-fix, CE-sphere or SC (docs/theory.md, Experiments of the paper: SGD with momentum
 // and weight decay, i.i.d. batches, poly-5 or cosine schedule), with evaluation as the run goes, atomic checkpoints
 // and exact resumption: a run stopped at any point (even by SIGKILL) and resumed from its last checkpoint ends with
 // the metrics of an uninterrupted run with the same seed.
@@ -59,7 +59,7 @@ struct TrainOptions {
   std::int64_t iterations = 1000;
   // Batch size b.
   std::int64_t batch_size = 256;
-  // SGD: lr0, momentum, weight decay (THEORY.md: 0.1, 0.9, 1e-4).
+  // SGD: lr0, momentum, weight decay (docs/theory.md: 0.1, 0.9, 1e-4).
   double learning_rate = 0.1;
   double momentum = 0.9;
   double weight_decay = 1e-4;
@@ -76,7 +76,7 @@ struct TrainOptions {
   std::int64_t eval_every = 0;
   // Write a checkpoint after every this many steps (and after the last); 0: only after the last and when stopped.
   std::int64_t checkpoint_every = 0;
-  // The retrained linear probe (THEORY.md: 5,000 batches; 0 disables it); its seed is derived from `seed`.
+  // The retrained linear probe (docs/theory.md: 5,000 batches; 0 disables it); its seed is derived from `seed`.
   LinearProbeOptions probe;
   // i.i.d. batches of the SC loss estimate at each evaluation.
   std::int64_t supcon_eval_batches = 32;

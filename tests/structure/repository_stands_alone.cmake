@@ -1,0 +1,32 @@
+# Fails when a file of the repository points outside it: the team's notes (the specification, style and platform
+# files by their old names) or the team folder next to the checkout. Their content lives in docs/ (theory.md,
+# development.md). Run as: cmake -DSOURCE_DIR=<repo> -P repository_stands_alone.cmake
+cmake_policy(SET CMP0009 NEW)  # do not follow symbolic links
+set(files "")
+foreach(folder IN ITEMS theory optim train verify tests notebooks bench scripts cmake docs .ci)
+  file(GLOB_RECURSE found LIST_DIRECTORIES false "${SOURCE_DIR}/${folder}/*")
+  list(APPEND files ${found})
+endforeach()
+file(GLOB top LIST_DIRECTORIES false "${SOURCE_DIR}/*" "${SOURCE_DIR}/.clang-format")
+list(APPEND files ${top})
+# The names are assembled so that this file does not match itself.
+set(spec "THEORY")
+set(style "STYLE")
+set(platform "PLATFORM")
+set(pattern "(${spec}|${style}|${platform})\\.md|\\.\\./shared")
+set(violations "")
+foreach(file IN LISTS files)
+  if(file MATCHES "/(__pycache__|node_modules)/" OR file MATCHES "\\.(npy|gz|png|pt)$" OR NOT EXISTS "${file}")
+    continue()
+  endif()
+  file(STRINGS "${file}" hits REGEX "${pattern}")
+  if(hits)
+    string(REPLACE "${SOURCE_DIR}/" "" name "${file}")
+    list(GET hits 0 first)
+    set(violations "${violations}\n${name}: ${first}")
+  endif()
+endforeach()
+if(violations)
+  message(FATAL_ERROR "files that point outside the repository (put what they need into docs/):${violations}")
+endif()
+message(STATUS "the repository stands alone")
