@@ -224,7 +224,7 @@ Claim GeometryClaim(const std::vector<TrainedRun>& supcon, const std::vector<Tra
   return c;
 }
 
-Claim CorrelationClaim(const std::map<std::string, std::vector<TrainedRun>>& by_loss, const ClaimMargins& margins) {
+Claim CorrelationClaim(const std::map<std::string, std::vector<TrainedRun>>& by_loss) {
   Claim c;
   c.id = "3";
   c.statement = "Closeness and generalization: across runs (seeds, lengths, training-set sizes), a smaller gap of the "
@@ -268,7 +268,6 @@ Claim CorrelationClaim(const std::map<std::string, std::vector<TrainedRun>>& by_
   if (c.verdict == Verdict::kInconclusive) {
     c.decides = "more runs per loss, or runs spread over a wider range of lengths and training-set sizes";
   }
-  (void)margins;
   c.evidence = e;
   return c;
 }

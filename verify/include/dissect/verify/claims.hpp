@@ -47,7 +47,7 @@ Claim GeometryClaim(const std::vector<TrainedRun>& supcon, const std::vector<Tra
                     const std::string& suffix, const ClaimMargins& margins = {});
 
 // 3: Spearman's rho between the gap to the bound and the test accuracy of the class means, per loss.
-Claim CorrelationClaim(const std::map<std::string, std::vector<TrainedRun>>& by_loss, const ClaimMargins& margins = {});
+Claim CorrelationClaim(const std::map<std::string, std::vector<TrainedRun>>& by_loss);
 
 // 4a SC superlinear, 4b CE about linear, 4c SC's curvature above CE's (paired by seed).
 std::vector<Claim> NoiseClaims(const LossCurvature& supcon, const LossCurvature& ce, const ClaimMargins& margins = {});
