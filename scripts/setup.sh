@@ -21,7 +21,7 @@ packages=(
   libtorch-dev libopenblas0-openmp
   "$catch2_package" nlohmann-json3-dev libcli11-dev
   zlib1g-dev libgloo-dev dataset-fashion-mnist
-  python3-numpy python3-torch python3-torchvision
+  python3-numpy python3-torch python3-torchvision python3-dev pybind11-dev python3-pytest
   clang-tools-19 jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client gnuplot-nox
 )
 

@@ -143,6 +143,25 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("TiledSupConLoss: a base temperature scales the reference reduction by tau/base_tau on both paths") {
+  const Batch batch = TestBatch(CyclicLabels(300));
+  train::TiledSupConOptions options = OptionsOfEveryReduction()[2];  // reference, base_tau = tau
+  const ValueAndGradient unscaled = ByAutogradFunction(batch.rows, batch.labels, options);
+  options.base_temperature = 0.07;
+  const double factor = 0.1 / 0.07;
+  for (const ValueAndGradient& got : {ByAutogradFunction(batch.rows, batch.labels, options),
+                                      ByTorchOps(batch.rows, batch.labels, options)}) {
+    CHECK(got.value == Approx(factor * unscaled.value).epsilon(1e-12));
+    CHECK(RelativeGradientError(got.gradient, factor * unscaled.gradient) <= 1e-12);
+  }
+  const auto [value, gradient] = train::TiledSupConLossAndGradient(batch.rows, batch.labels, options, false);
+  CHECK(value.item<double>() == Approx(factor * unscaled.value).epsilon(1e-12));
+  CHECK_FALSE(gradient.defined());
+  options.base_temperature = 0.0;
+  CHECK_THROWS_WITH(train::TiledSupConLoss(batch.rows, batch.labels, options),
+                    Catch::Contains("expected base_temperature > 0"));
+}
+
 TEST_CASE("TiledSupConLoss: classes of one sample give 0 with a zero gradient, also for a batch of one") {
   for (const std::int64_t size : {1, 3, 130}) {
     CAPTURE(size);

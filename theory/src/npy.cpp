@@ -490,11 +490,20 @@ Eigen::VectorXi ReadNpyLabels(const fs::path& path) {
     Fail(kFunction, path, fmt::format("expected a 1-D array of labels, got {} dimensions", array.shape.size()));
   }
   if (array.shape[0] == 0) Fail(kFunction, path, "expected at least one label, got none");
-  Eigen::VectorXi labels(array.shape[0]);
-  for (std::size_t i = 0; i < array.int_values.size(); ++i) {
-    const std::int64_t value = array.int_values[i];
+  try {
+    return LabelsFromIntegers(array.int_values.data(), array.int_values.size());
+  } catch (const std::invalid_argument& error) {
+    Fail(kFunction, path, error.what());
+  }
+}
+
+Eigen::VectorXi LabelsFromIntegers(const std::int64_t* values, std::size_t count) {
+  Eigen::VectorXi labels(static_cast<Eigen::Index>(count));
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::int64_t value = values[i];
     if (value < 0 || value > std::numeric_limits<int>::max()) {
-      Fail(kFunction, path, fmt::format("label {} at index {} is out of range (expected 0 <= label < 2^31)", value, i));
+      throw std::invalid_argument(
+          fmt::format("label {} at index {} is out of range (expected 0 <= label < 2^31)", value, i));
     }
     labels[static_cast<Eigen::Index>(i)] = static_cast<int>(value);
   }

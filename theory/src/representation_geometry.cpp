@@ -115,16 +115,20 @@ bool UniformityPairSum(const Eigen::MatrixXd& unit_points,
 
 }  // namespace
 
-MatrixEmbeddingSource::MatrixEmbeddingSource(const Eigen::MatrixXd& points) : points_(&points) {
-  if (points.size() == 0) {
+MatrixEmbeddingSource::MatrixEmbeddingSource(const Eigen::MatrixXd& points)
+    : MatrixEmbeddingSource(points.data(), points.rows(), points.cols()) {}
+
+MatrixEmbeddingSource::MatrixEmbeddingSource(const double* data, Eigen::Index dim, Eigen::Index num_points)
+    : points_(data, std::max<Eigen::Index>(dim, 0), std::max<Eigen::Index>(num_points, 0)) {
+  if (dim <= 0 || num_points <= 0 || data == nullptr) {
     ThrowInvalidArgument("MatrixEmbeddingSource",
-                         fmt::format("expected a non-empty h x N matrix, got {} x {}", points.rows(), points.cols()));
+                         fmt::format("expected a non-empty h x N matrix, got {} x {}", dim, num_points));
   }
 }
 
 void MatrixEmbeddingSource::Read(Eigen::Index first, Eigen::Index count, Eigen::MatrixXd* points) {
   constexpr const char* kRead = "MatrixEmbeddingSource::Read";
-  const Eigen::Index n = points_->cols();
+  const Eigen::Index n = points_.cols();
   if (points == nullptr) ThrowInvalidArgument(kRead, "expected an output matrix, got null");
   if (first < 0 || count < 0 || first > n || count > n - first) {
     ThrowInvalidArgument(
@@ -132,7 +136,7 @@ void MatrixEmbeddingSource::Read(Eigen::Index first, Eigen::Index count, Eigen::
         fmt::format(
             "expected points [first, first + count) within [0, {}), got first = {}, count = {}", n, first, count));
   }
-  *points = points_->middleCols(first, count);
+  *points = points_.middleCols(first, count);
   if (points->allFinite()) return;
   for (Eigen::Index i = 0; i < count; ++i) {
     for (Eigen::Index d = 0; d < points->rows(); ++d) {
@@ -282,6 +286,7 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
   result.num_classes = k_count;
   result.has_weights = weights != nullptr;
   result.temperature = options.temperature.temperature();
+  result.radius = options.temperature.radius();
   result.batch_size = options.batch_size;
   result.num_batches = options.num_batches;
   result.simplex_similarity = SimplexAngularSimilarity(k_count);

@@ -21,6 +21,7 @@ theory::SupConOptions TheoryOptions(const TiledSupConOptions& options) {
   theory_options.temperature = options.temperature;
   theory_options.reduction = options.reduction;
   theory_options.memory_budget_bytes = options.memory_budget_bytes;
+  theory_options.base_temperature = options.base_temperature;
   return theory_options;
 }
 
@@ -59,11 +60,13 @@ struct TiledSupConFunction : public torch::autograd::Function<TiledSupConFunctio
                                const torch::Tensor& labels,
                                double temperature,
                                int64_t reduction,
+                               double base_temperature,  // <= 0: unset
                                double memory_budget_bytes) {
     TiledSupConOptions options;
     options.temperature = theory::Temperature::FromTemperature(temperature);
     options.reduction = static_cast<theory::SupConReduction>(reduction);
     options.memory_budget_bytes = memory_budget_bytes;
+    if (base_temperature > 0) options.base_temperature = base_temperature;
     auto [value, gradient] = LossAndGradient(representations, labels, options, true);
     context->save_for_backward({gradient});
     return value;
@@ -71,7 +74,8 @@ struct TiledSupConFunction : public torch::autograd::Function<TiledSupConFunctio
 
   static variable_list backward(AutogradContext* context, variable_list grad_outputs) {
     const torch::Tensor gradient = context->get_saved_variables()[0];
-    return {grad_outputs[0] * gradient, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    return {grad_outputs[0] * gradient, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
+            torch::Tensor()};
   }
 };
 
@@ -120,6 +124,18 @@ SupConAlgorithm ParseSupConAlgorithm(std::string_view name) {
 
 void TiledSupConOptions::Validate() const {
   theory::RequirePositive("TiledSupConOptions::Validate", "memory_budget_bytes", memory_budget_bytes);
+  if (base_temperature) {
+    theory::RequirePositive("TiledSupConOptions::Validate", "base_temperature", *base_temperature);
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> TiledSupConLossAndGradient(const torch::Tensor& representations,
+                                                                   const torch::Tensor& labels,
+                                                                   const TiledSupConOptions& options,
+                                                                   bool with_gradient) {
+  options.Validate();
+  RequireBatch(representations, labels);
+  return LossAndGradient(representations.detach(), labels, options, with_gradient);
 }
 
 torch::Tensor TiledSupConLoss(const torch::Tensor& representations,
@@ -134,6 +150,7 @@ torch::Tensor TiledSupConLoss(const torch::Tensor& representations,
                                     labels,
                                     options.temperature.temperature(),
                                     static_cast<int64_t>(options.reduction),
+                                    options.base_temperature.value_or(0.0),
                                     options.memory_budget_bytes);
 }
 

@@ -21,6 +21,8 @@ class Report {
   void AddJson(const std::string& key, nlohmann::ordered_json value);
 
   void Print(bool as_json, std::ostream& out) const;
+  // The JSON object Print(true, ...) writes.
+  const nlohmann::ordered_json& json() const { return json_; }
 
  private:
   nlohmann::ordered_json json_ = nlohmann::ordered_json::object();

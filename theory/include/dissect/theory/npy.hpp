@@ -3,6 +3,7 @@
 // Point sets use one layout everywhere: a C-order (N, h) array is the dim x N column-major matrix of its rows.
 
 #include <Eigen/Core>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -35,6 +36,10 @@ Eigen::MatrixXd ReadNpyMatrix(const std::filesystem::path& path);
 
 // Reads labels: an integer array of shape (N,), every value in [0, 2^31). Rejects floats, other ranks, negatives.
 Eigen::VectorXi ReadNpyLabels(const std::filesystem::path& path);
+
+// Labels from count integers (the values of an integer array): each in [0, 2^31), else std::invalid_argument
+// "label -1 at index 3 is out of range (expected 0 <= label < 2^31)" (ReadNpyLabels prefixes the path).
+Eigen::VectorXi LabelsFromIntegers(const std::int64_t* values, std::size_t count);
 
 // Reads the rows of a float32/float64 (N, h) embeddings file a block at a time, so that files larger than memory can
 // be processed in chunks: the header is parsed and the file size checked once, on construction, with the checks and

@@ -36,13 +36,16 @@ class MatrixEmbeddingSource final : public EmbeddingSource {
  public:
   // Throws std::invalid_argument for an empty matrix.
   explicit MatrixEmbeddingSource(const Eigen::MatrixXd& points);
-  Eigen::Index num_points() const override { return points_->cols(); }
-  Eigen::Index dim() const override { return points_->rows(); }
+  // The same over memory held elsewhere: `data` holds the h x N matrix column by column (a row-major (N, h) array,
+  // as numpy and torch keep one); it must outlive the source.
+  MatrixEmbeddingSource(const double* data, Eigen::Index dim, Eigen::Index num_points);
+  Eigen::Index num_points() const override { return points_.cols(); }
+  Eigen::Index dim() const override { return points_.rows(); }
   // Throws std::invalid_argument for a bad range or "non-finite value nan at row i, column j" (row = point).
   void Read(Eigen::Index first, Eigen::Index count, Eigen::MatrixXd* points) override;
 
  private:
-  const Eigen::MatrixXd* points_;
+  Eigen::Map<const Eigen::MatrixXd> points_;
 };
 
 // The rows of a float32/float64 (N, h) .npy file (NpyRowReader: errors name the path, the row and the column).
@@ -165,6 +168,7 @@ struct RepresentationGeometryResult {
 
   // --- SC loss of the normalized embeddings at tau (Paper: SC loss) -----------------------------------------------
   double temperature = kNaN;  // tau
+  double radius = kNaN;       // rho = 1/sqrt(tau), as the options gave it
   // (a) One batch of all N points, reduction sum, against the simplex value of the class counts
   // (SupConCompositionValue): a lower bound only when the classes are balanced.
   double supcon_full_batch = kNaN;

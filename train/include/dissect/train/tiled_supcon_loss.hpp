@@ -6,6 +6,8 @@
 #include <torch/torch.h>
 
 #include <cstdint>
+#include <optional>
+#include <utility>
 #include <string>
 #include <string_view>
 
@@ -28,14 +30,26 @@ SupConAlgorithm ParseSupConAlgorithm(std::string_view name);
 struct TiledSupConOptions {
   // tau: the logits are <z_i, z_j> / tau.
   theory::Temperature temperature = theory::Temperature::FromTemperature(0.1);
-  // Normalization of the sum over anchors, as in theory/ (kReference uses base_tau = tau, like losses.hpp).
+  // Normalization of the sum over anchors, as in theory/.
   theory::SupConReduction reduction = theory::SupConReduction::kBatchMean;
+  // base_tau of kReference (the factor tau/base_tau); unset means base_tau = tau, like losses.hpp. Ignored by the
+  // other reductions.
+  std::optional<double> base_temperature;
   // Bytes for the similarity tile (B x tile scalars); the tile has at least 64 columns.
   double memory_budget_bytes = 256.0 * 1024 * 1024;
 
-  // Throws std::invalid_argument for a budget that is not finite and > 0.
+  // Throws std::invalid_argument for a budget or a base temperature that is not finite and > 0.
   void Validate() const;
 };
+
+// The SC loss of representations (B x h) with labels (B int64 >= 0) and, when with_gradient, d loss /
+// d representations (B x h), without an autograd graph: CPU float32/float64 tensors through theory::SupConLoss,
+// tensors on other devices (CUDA) or of other dtypes through TiledSupConLossByTorchOps. What TiledSupConLoss runs,
+// for callers that build their own autograd node (the Python module). Throws as TiledSupConLoss does.
+std::pair<torch::Tensor, torch::Tensor> TiledSupConLossAndGradient(const torch::Tensor& representations,
+                                                                   const torch::Tensor& labels,
+                                                                   const TiledSupConOptions& options,
+                                                                   bool with_gradient);
 
 // The SC loss of representations (B x h, float32 or float64, not normalized here) with labels (B int64 >= 0), equal
 // to SupConLoss of losses.hpp (1e-12 relative in float64, 1e-5 in float32; tested) and differentiable once with
