@@ -246,6 +246,7 @@ def geometry(
     uniformity_limit: int = 20000,
     full_batch_limit: int = 50000,
     pseudo_inverse_cutoff: float = 1e-10,
+    global_mean: str = "sample",
 ) -> Dict[str, Any]:
     """The geometry of embeddings against the regular simplex, the fields of ``dissect geometry --json`` with the
     same numbers for the same data and options (NaN where not computed is None, as JSON null).
@@ -261,6 +262,8 @@ def geometry(
       full_batch_limit: the full-batch SC loss up to this N.
       pseudo_inverse_cutoff: eigenvalues of Sigma_B below this fraction of the largest count as 0 in NC1's
         pseudo-inverse.
+      global_mean: the mu_G of the neural-collapse metrics: ``sample`` (the mean of all points, Papyan et al.) or
+        ``class_means`` (the mean of the class means, rhubarbwu/neural-collapse's default).
 
     The dict's ``embeddings`` field is "array" and ``dtype`` the input's numpy dtype ("<f4", "<f8").
     """
@@ -299,7 +302,8 @@ def geometry(
         int(chunk_size),
         int(uniformity_limit),
         int(full_batch_limit),
-        float(pseudo_inverse_cutoff),
+        _real("pseudo_inverse_cutoff", pseudo_inverse_cutoff),
+        str(global_mean),
         "array",
         dtype,
     )

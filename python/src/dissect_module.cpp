@@ -99,6 +99,7 @@ std::string GeometryJson(py::array_t<double, py::array::c_style> embeddings,
                          long long uniformity_limit,
                          long long full_batch_limit,
                          double pseudo_inverse_cutoff,
+                         const std::string& global_mean,
                          const std::string& embeddings_name,
                          const std::string& dtype) {
   if (embeddings.ndim() != 2) {
@@ -118,6 +119,7 @@ std::string GeometryJson(py::array_t<double, py::array::c_style> embeddings,
   options.uniformity_exact_limit = uniformity_limit;
   options.full_batch_limit = full_batch_limit;
   options.pseudo_inverse_cutoff = pseudo_inverse_cutoff;
+  options.global_mean = theory::ParseGlobalMean(global_mean);
   options.Validate();
   const Eigen::Index num_points = embeddings.shape(0);
   const Eigen::Index dim = embeddings.shape(1);
@@ -226,6 +228,7 @@ PYBIND11_MODULE(_dissect, m) {
         py::arg("uniformity_limit"),
         py::arg("full_batch_limit"),
         py::arg("pseudo_inverse_cutoff"),
+        py::arg("global_mean"),
         py::arg("embeddings_name"),
         py::arg("dtype"));
 }

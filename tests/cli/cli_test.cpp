@@ -168,6 +168,12 @@ TEST_CASE("dissect loss supcon: the reference reduction equals the PyTorch refer
       RunJson("loss " + files + " --loss supcon --reduction reference --temperature 0.1 --base-temperature 0.07");
   CHECK(based["value"].get<double>() ==
         Approx(expected["supcon_reference_tau_0.1_base_0.07"].get<double>()).epsilon(kReferenceTolerance));
+  // The base temperature used is in every report of the reduction: given, or tau by default (the table says so).
+  CHECK(based["base_temperature"].get<double>() == 0.07);
+  CHECK(json["base_temperature"].get<double>() == 0.1);
+  const RunResult table = Run("loss " + files + " --loss supcon --reduction reference --temperature 0.1");
+  CHECK_THAT(table.out, Catch::Contains("base temperature (base_tau = tau, default)"));
+  CHECK_FALSE(RunJson("loss " + files + " --loss supcon --temperature 0.1").contains("base_temperature"));
 
   const auto f32 = RunJson("loss --embeddings " + Quote(kReference / "z_f32.npy") + " --labels " +
                            Quote(kReference / "y_i32.npy") + " --loss supcon --reduction reference --temperature 0.1");
@@ -364,6 +370,29 @@ TEST_CASE("dissect minimize: the multiset objective of Figure 5 reaches 25205.68
                             "grad_norm", "min_hessian_eigenvalue", "iterations", "seconds", "converged", "message"}) {
     INFO(field);
     CHECK(json.contains(field));
+  }
+}
+
+TEST_CASE("dissect minimize: a certificate not computed is unknown, null in JSON and not false in the table") {
+  // Tangent dimension N (h - 1) = 100 * 39 = 3,900 above the dense certificate's limit of 3,000, and --no-certificate.
+  for (const std::string extra : {"--classes 10 --per-class 10 --dim 40", "--classes 3 --per-class 2 --dim 2 "
+                                                                           "--no-certificate"}) {
+    CAPTURE(extra);
+    const std::string args = "minimize --loss supcon --temperature 0.5 " + extra;
+    const auto json = RunJson(args);
+    CHECK(json["strict_local_minimum_up_to_rotation"].is_null());
+    CHECK(json["min_hessian_eigenvalue"].is_null());
+    CHECK(json["certificate_detail"]["computed"] == false);
+    const RunResult table = Run(args);
+    REQUIRE(table.exit_code == 0);
+    for (const std::string label : {"strict local minimum up to rotation", "min Hessian eigenvalue"}) {
+      const std::size_t at = table.out.find(label);
+      REQUIRE(at != std::string::npos);
+      const std::string line = table.out.substr(at, table.out.find('\n', at) - at);
+      CAPTURE(line);
+      CHECK(line.size() >= 12);
+      CHECK(line.substr(line.size() - 12) == "not computed");
+    }
   }
 }
 

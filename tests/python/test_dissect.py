@@ -177,22 +177,24 @@ def test_supcon_loss_equals_dissect_loss(tmp_path, reduction, dtype):
 
 
 @needs_executable
-@pytest.mark.parametrize("with_weights", [False, True])
-def test_geometry_equals_dissect_geometry(tmp_path, with_weights):
+@pytest.mark.parametrize("with_weights,global_mean", [(False, "sample"), (True, "sample"), (True, "class_means")])
+def test_geometry_equals_dissect_geometry(tmp_path, with_weights, global_mean):
     rng = np.random.default_rng(9)
     z = rng.standard_normal((150, 6)).astype(np.float32)
-    y = np.repeat(np.arange(5), 30)
+    y = np.repeat(np.arange(5), [50, 40, 30, 20, 10])  # imbalanced: the two global means differ
     w = rng.standard_normal((5, 6))
     np.save(tmp_path / "z.npy", z)
     np.save(tmp_path / "y.npy", y)
     np.save(tmp_path / "w.npy", w)
     args = ["geometry", "--embeddings", str(tmp_path / "z.npy"), "--labels", str(tmp_path / "y.npy"),
-            "--temperature", "0.2", "--batch-size", "32", "--batches", "8", "--seed", "3"]
+            "--temperature", "0.2", "--batch-size", "32", "--batches", "8", "--seed", "3",
+            "--global-mean", global_mean, "--pseudo-inverse-cutoff", "1e-8"]
     if with_weights:
         args += ["--weights", str(tmp_path / "w.npy")]
     expected = run_json(*args)
     got = dissect.geometry(torch.from_numpy(z), y, w if with_weights else None, temperature=0.2, batch_size=32,
-                           num_batches=8, seed=3)
+                           num_batches=8, seed=3, global_mean=global_mean, pseudo_inverse_cutoff=1e-8)
+    assert got["global_mean"] == global_mean and got["pseudo_inverse_cutoff"] == 1e-8
     assert got["embeddings"] == "array"
     expected["embeddings"] = "array"
     assert list(got) == list(expected)
@@ -287,6 +289,9 @@ def test_bad_input_of_the_simplex_bounds_and_geometry():
         (ValueError, "labels: label 2 is out of range for num_classes 2", lambda: dissect.geometry(z, y,
                                                                                                   num_classes=2)),
         (ValueError, "expected batch_size (b) >= 2", lambda: dissect.geometry(z, y, batch_size=1)),
+        (ValueError, "expected global mean sample or class_means, got 'mean'",
+         lambda: dissect.geometry(z, y, global_mean="mean")),
+        (ValueError, "pseudo_inverse_cutoff", lambda: dissect.geometry(z, y, pseudo_inverse_cutoff=1.5)),
         (ValueError, "label -3 at index 0", lambda: dissect.geometry(z, np.concatenate([[-3], y[1:]]))),
     ]
     nan_z = z.copy()

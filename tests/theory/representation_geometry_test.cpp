@@ -267,27 +267,54 @@ TEST_CASE("MeasureRepresentationGeometry: uniformity and alignment equal direct 
   CHECK(r.alignment == Approx(aligned_sum / aligned_pairs).epsilon(kTightTolerance));
 }
 
-TEST_CASE("MeasureRepresentationGeometry: NC1 equals Tr(Sigma_W Sigma_B^+)/K computed densely",
+TEST_CASE("MeasureRepresentationGeometry: NC1 equals Tr(Sigma_W Sigma_B^+)/K computed densely, either global mean "
+          "and any pseudo-inverse cutoff",
           "[representation_geometry]") {
-  const Clusters c = MakeClusters(4, 6, 100, 51);
-  const RepresentationGeometryResult r = Measure(c.points, c.labels, nullptr);
+  const Clusters c = MakeClusters(4, 6, 100, 51);  // random labels: imbalanced classes
   const ClassMeans class_means = ComputeClassMeans(c.points, c.labels, 4);
-  const Eigen::VectorXd global_mean = c.points.rowwise().mean();
   Eigen::MatrixXd within = Eigen::MatrixXd::Zero(6, 6);
   for (Eigen::Index i = 0; i < c.points.cols(); ++i) {
     const Eigen::VectorXd d = c.points.col(i) - class_means.means.col(c.labels[i]);
     within += d * d.transpose() / static_cast<double>(c.points.cols());
   }
-  const Eigen::MatrixXd centered = class_means.means.colwise() - global_mean;
-  const Eigen::MatrixXd between = centered * centered.transpose() / 4.0;
-  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(between, Eigen::ComputeFullU | Eigen::ComputeFullV);
-  Eigen::VectorXd inverse = svd.singularValues();
-  for (Eigen::Index j = 0; j < inverse.size(); ++j) {
-    inverse[j] = inverse[j] > 1e-10 * svd.singularValues()[0] ? 1.0 / inverse[j] : 0.0;
+  std::vector<double> nc1_of_mean;
+  for (const GlobalMean choice : {GlobalMean::kSample, GlobalMean::kClassMeans}) {
+    for (const double cutoff : {1e-10, 0.3}) {
+      CAPTURE(ToString(choice), cutoff);
+      RepresentationGeometryOptions options;
+      options.global_mean = choice;
+      options.pseudo_inverse_cutoff = cutoff;
+      const RepresentationGeometryResult r = Measure(c.points, c.labels, nullptr, options);
+      const Eigen::VectorXd global_mean = choice == GlobalMean::kSample
+                                              ? Eigen::VectorXd(c.points.rowwise().mean())
+                                              : Eigen::VectorXd(class_means.means.rowwise().mean());
+      const Eigen::MatrixXd centered = class_means.means.colwise() - global_mean;
+      const Eigen::MatrixXd between = centered * centered.transpose() / 4.0;
+      const Eigen::JacobiSVD<Eigen::MatrixXd> svd(between, Eigen::ComputeFullU | Eigen::ComputeFullV);
+      Eigen::VectorXd inverse = svd.singularValues();
+      int rank = 0;
+      for (Eigen::Index j = 0; j < inverse.size(); ++j) {
+        const bool kept = inverse[j] > cutoff * svd.singularValues()[0];
+        rank += kept ? 1 : 0;
+        inverse[j] = kept ? 1.0 / inverse[j] : 0.0;
+      }
+      const Eigen::MatrixXd pseudo_inverse = svd.matrixV() * inverse.asDiagonal() * svd.matrixU().transpose();
+      CHECK(r.global_mean == ToString(choice));
+      CHECK(r.pseudo_inverse_cutoff == cutoff);
+      CHECK(r.between_class_rank == rank);
+      CHECK(r.within_class_variability == Approx((within * pseudo_inverse).trace() / 4.0).epsilon(kTightTolerance));
+      if (cutoff == 1e-10) {
+        CHECK(rank == 3);
+        nc1_of_mean.push_back(r.within_class_variability);
+      } else {
+        CHECK(rank < 3);  // the cutoff removed directions the default keeps
+      }
+    }
   }
-  const Eigen::MatrixXd pseudo_inverse = svd.matrixV() * inverse.asDiagonal() * svd.matrixU().transpose();
-  CHECK(r.between_class_rank == 3);
-  CHECK(r.within_class_variability == Approx((within * pseudo_inverse).trace() / 4.0).epsilon(kTightTolerance));
+  // On imbalanced classes the two global means give different NC1.
+  CHECK(std::abs(nc1_of_mean[0] - nc1_of_mean[1]) > 1e-6 * nc1_of_mean[0]);
+  CHECK(ParseGlobalMean("class_means") == GlobalMean::kClassMeans);
+  CHECK_THROWS_WITH(ParseGlobalMean("mean"), Catch::Contains("expected global mean sample or class_means, got 'mean'"));
 }
 
 TEST_CASE(

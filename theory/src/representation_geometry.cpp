@@ -115,6 +115,23 @@ bool UniformityPairSum(const Eigen::MatrixXd& unit_points,
 
 }  // namespace
 
+std::string ToString(GlobalMean mean) {
+  switch (mean) {
+    case GlobalMean::kSample:
+      return "sample";
+    case GlobalMean::kClassMeans:
+      return "class_means";
+  }
+  return "unknown";
+}
+
+GlobalMean ParseGlobalMean(std::string_view name) {
+  for (const GlobalMean mean : {GlobalMean::kSample, GlobalMean::kClassMeans}) {
+    if (name == ToString(mean)) return mean;
+  }
+  ThrowInvalidArgument("ParseGlobalMean", fmt::format("expected global mean sample or class_means, got '{}'", name));
+}
+
 MatrixEmbeddingSource::MatrixEmbeddingSource(const Eigen::MatrixXd& points)
     : MatrixEmbeddingSource(points.data(), points.rows(), points.cols()) {}
 
@@ -384,7 +401,11 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
     means.col(p) = sums.col(present[p]) / static_cast<double>(counts[present[p]]);
     unit_means.col(p) = unit_sums.col(present[p]) / static_cast<double>(counts[present[p]]);
   }
-  const Eigen::VectorXd global_mean = sums.rowwise().sum() / static_cast<double>(n);
+  const Eigen::VectorXd global_mean = options.global_mean == GlobalMean::kSample || k_present == 0
+                                          ? Eigen::VectorXd(sums.rowwise().sum() / static_cast<double>(n))
+                                          : Eigen::VectorXd(means.rowwise().mean());
+  result.global_mean = ToString(options.global_mean);
+  result.pseudo_inverse_cutoff = options.pseudo_inverse_cutoff;
   const Eigen::MatrixXd centered = means.colwise() - global_mean;
   std::vector<int> slot_of_class(k_count, -1);
   for (int p = 0; p < k_present; ++p) slot_of_class[present[p]] = p;

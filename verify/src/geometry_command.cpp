@@ -33,6 +33,8 @@ struct GeometryFlags {
   long long chunk_size = 8192;
   long long uniformity_limit = 20000;
   long long full_batch_limit = 50000;
+  double pseudo_inverse_cutoff = 1e-10;
+  std::string global_mean = "sample";
   bool json = false;
   CLI::Option* weights_option = nullptr;
 };
@@ -47,6 +49,8 @@ int RunGeometry(const GeometryFlags& flags) {
   options.chunk_size = flags.chunk_size;
   options.uniformity_exact_limit = flags.uniformity_limit;
   options.full_batch_limit = flags.full_batch_limit;
+  options.pseudo_inverse_cutoff = flags.pseudo_inverse_cutoff;
+  options.global_mean = theory::ParseGlobalMean(flags.global_mean);
   options.Validate();  // before reading any file
 
   theory::NpyEmbeddingSource source(flags.embeddings);
@@ -97,6 +101,16 @@ std::vector<Command> RegisterGeometryCommand(CLI::App& app) {
   geometry->add_option("--uniformity-limit", flags->uniformity_limit, "Exact uniformity up to this N, else a subset")
       ->capture_default_str();
   geometry->add_option("--full-batch-limit", flags->full_batch_limit, "Full-batch SC loss up to this N")
+      ->capture_default_str();
+  geometry->add_option("--pseudo-inverse-cutoff",
+                       flags->pseudo_inverse_cutoff,
+                       "NC1: eigenvalues of Sigma_B below this fraction of the largest count as 0 in its pseudo-inverse")
+      ->capture_default_str();
+  geometry->add_option("--global-mean",
+                       flags->global_mean,
+                       "NC metrics' mu_G: sample (mean of all points, Papyan et al.) or class_means (mean of the class "
+                       "means, rhubarbwu/neural-collapse's default; differs on imbalanced classes)")
+      ->check(CLI::IsMember({"sample", "class_means"}))
       ->capture_default_str();
   geometry->add_flag("--json", flags->json, "Print one JSON object");
   geometry->footer("Without --radius/--temperature the SC loss uses tau = 0.1 (the paper's runs).");

@@ -111,6 +111,8 @@ Report GeometryReport(const theory::RepresentationGeometryResult& r, const Geome
   }
 
   report.Add("within_class_variability", r.within_class_variability, "NC1 Tr(Sigma_W Sigma_B^+)/K'");
+  report.Add("global_mean", r.global_mean, "NC global mean mu_G (sample: of all points; class_means)");
+  report.Add("pseudo_inverse_cutoff", r.pseudo_inverse_cutoff, "NC1 pinv: eigenvalues below this x largest are 0");
   report.Add("between_class_rank", static_cast<long long>(r.between_class_rank), "rank of Sigma_B");
   report.Add("equinorm", r.equinorm, "NC2 equinorm std/mean ||mu_k - mu_G||");
   report.Add("equiangularity", r.equiangularity, "NC2 std of cos(mu_k - mu_G, mu_l - mu_G)");

@@ -59,7 +59,12 @@ int RunSupCon(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen
   report.Add("reduction", theory::ToString(options.reduction));
   report.Add("temperature", options.temperature.temperature());
   report.Add("radius", options.temperature.radius());
-  if (options.base_temperature) report.Add("base_temperature", *options.base_temperature);
+  if (options.reduction == theory::SupConReduction::kReference) {
+    // Always the base temperature used: the reference code's own default is 0.07, ours is tau (factor 1).
+    report.Add("base_temperature",
+               options.base_temperature.value_or(options.temperature.temperature()),
+               options.base_temperature ? "base temperature (base_tau)" : "base temperature (base_tau = tau, default)");
+  }
   report.Add("num_points", static_cast<long long>(points.cols()), "points (b, one batch)");
   report.Add("dim", static_cast<long long>(points.rows()), "dimension (h)");
   report.Add("num_classes", static_cast<long long>(num_classes), "classes (largest label + 1)");

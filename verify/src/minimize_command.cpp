@@ -155,11 +155,20 @@ void AddResult(const optim::MinimizeOptions& options, const RestartSummary& run,
   report->Add("max_gram_error", r.max_gram_error, "max Gram error vs simplex");
   report->Add("max_within_class_spread", r.max_within_class_spread, "max within-class spread");
   report->Add("grad_norm", r.grad_norm, "gradient norm");
-  report->Add("min_hessian_eigenvalue", r.min_hessian_eigenvalue, "min Hessian eigenvalue");
+  // Without a certificate both are unknown (null, "not computed"), never "false".
+  if (r.certificate.computed) {
+    report->Add("min_hessian_eigenvalue", r.min_hessian_eigenvalue, "min Hessian eigenvalue");
+  } else {
+    report->AddNotComputed("min_hessian_eigenvalue", "min Hessian eigenvalue");
+  }
   report->Add("certificate", r.certificate.message, "certificate");
-  report->Add("strict_local_minimum_up_to_rotation",
-              std::string(r.certificate.strict_local_minimum_up_to_rotation ? "true" : "false"),
-              "  strict local minimum up to rotation");
+  if (r.certificate.computed) {
+    report->Add("strict_local_minimum_up_to_rotation",
+                std::string(r.certificate.strict_local_minimum_up_to_rotation ? "true" : "false"),
+                "  strict local minimum up to rotation");
+  } else {
+    report->AddNotComputed("strict_local_minimum_up_to_rotation", "  strict local minimum up to rotation");
+  }
   report->AddJson("certificate_detail",
                   {{"computed", r.certificate.computed},
                    {"tangent_dim", r.certificate.tangent_dim},

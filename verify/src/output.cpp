@@ -27,6 +27,11 @@ void Report::Add(const std::string& key, const std::string& value, const std::st
   rows_.emplace_back(label.empty() ? key : label, value);
 }
 
+void Report::AddNotComputed(const std::string& key, const std::string& label, const std::string& why) {
+  json_[key] = nullptr;
+  rows_.emplace_back(label.empty() ? key : label, why);
+}
+
 void Report::AddJson(const std::string& key, nlohmann::ordered_json value) { json_[key] = std::move(value); }
 
 void Report::Print(bool as_json, std::ostream& out) const {

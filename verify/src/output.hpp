@@ -17,6 +17,8 @@ class Report {
   void Add(const std::string& key, double value, const std::string& label = "");
   void Add(const std::string& key, long long value, const std::string& label = "");
   void Add(const std::string& key, const std::string& value, const std::string& label = "");
+  // A value that was not computed (unknown, not false): null in JSON, `why` in the table.
+  void AddNotComputed(const std::string& key, const std::string& label = "", const std::string& why = "not computed");
   // A JSON-only field holding structured data (arrays, nested objects); not shown in the table.
   void AddJson(const std::string& key, nlohmann::ordered_json value);
 

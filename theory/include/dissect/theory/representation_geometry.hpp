@@ -11,6 +11,7 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dissect/theory/npy.hpp"
@@ -72,6 +73,16 @@ struct GeometryProgress {
   Eigen::Index total = 0;  // of that many
 };
 
+// The global mean mu_G that centres the class means of the neural-collapse metrics (NC1, NC2, NC3).
+enum class GlobalMean {
+  kSample,      // "sample": the mean of all N points (Papyan et al.; the class means weighted by their counts)
+  kClassMeans,  // "class_means": the unweighted mean of the K' present class means (rhubarbwu/neural-collapse's
+                // default); the two agree on balanced classes and differ on imbalanced ones
+};
+std::string ToString(GlobalMean mean);  // "sample", "class_means"
+// Parses the names above; throws std::invalid_argument naming the accepted values.
+GlobalMean ParseGlobalMean(std::string_view name);
+
 struct RepresentationGeometryOptions {
   // tau of the SC loss on the normalized embeddings (or rho = 1/sqrt(tau)); the paper's runs use 0.1.
   Temperature temperature = Temperature::FromTemperature(0.1);
@@ -94,6 +105,8 @@ struct RepresentationGeometryOptions {
   // Eigenvalues of Sigma_B below this fraction of the largest are treated as 0 by the pseudo-inverse in NC1;
   // in (0, 1).
   double pseudo_inverse_cutoff = 1e-10;
+  // mu_G of the neural-collapse metrics.
+  GlobalMean global_mean = GlobalMean::kSample;
   // Called after every block and stage; returning true stops the run (result.message says so).
   std::function<bool(const GeometryProgress&)> progress;
 
@@ -146,10 +159,12 @@ struct RepresentationGeometryResult {
   double weight_norm_spread = kNaN;                  // std / mean of ||w_k|| (with W)
   double max_weight_norm = kNaN;                     // max_k ||w_k|| (r of the CE bound; with W)
 
-  // --- Neural collapse (Papyan et al. 2020), over the K' present classes; mu_G = mean of all points ----------------
+  // --- Neural collapse (Papyan et al. 2020), over the K' present classes; mu_G per options.global_mean --------------
   // NC1 = Tr(Sigma_W Sigma_B^+)/K', Sigma_W = (1/N) sum_i (z_i - mu_{y_i})(...)^T,
   // Sigma_B = (1/K') sum_k (mu_k - mu_G)(...)^T, ^+ the pseudo-inverse (options.pseudo_inverse_cutoff).
   double within_class_variability = kNaN;
+  std::string global_mean;                 // ToString(options.global_mean): which mu_G centred the means
+  double pseudo_inverse_cutoff = kNaN;     // options.pseudo_inverse_cutoff: the pseudo-inverse's relative cutoff
   int between_class_rank = 0;              // rank of Sigma_B kept by the pseudo-inverse (K'-1 at a simplex)
   double equinorm = kNaN;                  // std / mean of ||mu_k - mu_G||
   double equiangularity = kNaN;            // std over k < l of cos(mu_k - mu_G, mu_l - mu_G)
