@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 #: The SC reductions, as ``dissect loss --reduction`` names them.
-REDUCTIONS = ("sum", "batch_mean", "reference")
+REDUCTIONS = ("sum", "batch_mean", "reference", "positive_mean")
 
 #: The similarity tile's default memory, as the C++ default (theory::SupConOptions::memory_budget_bytes).
 DEFAULT_MEMORY_MB = 256.0
@@ -120,8 +120,9 @@ def supcon_loss(
       base_temperature: base_tau of the ``reference`` reduction (default: equal to ``temperature``, factor 1; the
         reference code's default is 0.07).
       reduction: ``sum`` (the paper's l_SC, the sum over anchors), ``batch_mean`` (sum / number of anchors, the
-        authors' training code) or ``reference`` (mean over all anchors and views times tau / base_tau, the reference
-        implementation).
+        authors' training code), ``reference`` (mean over all anchors and views times tau / base_tau, the reference
+        implementation) or ``positive_mean`` (sum / the anchors that have a positive, pytorch-metric-learning's
+        default).
       memory_mb: memory for the similarity tile in MiB (default 256): anchors are processed B x tile at a time.
 
     With V views the anchors are the B = N V rows stacked view-major (view 0 of every sample, then view 1, ...);
@@ -141,7 +142,7 @@ def supcon_loss(
     if any(size < 1 for size in features.shape):
         raise ValueError(f"features: expected sizes >= 1, got shape {list(features.shape)}")
     if reduction not in REDUCTIONS:
-        raise ValueError(f"expected reduction sum, batch_mean or reference, got '{reduction}'")
+        raise ValueError(f"expected reduction sum, batch_mean, reference or positive_mean, got '{reduction}'")
     if base_temperature is not None and reduction != "reference":
         raise ValueError("base_temperature applies to reduction 'reference' only")
     num_samples = features.shape[0]

@@ -43,6 +43,8 @@ def dense_supcon(features, labels, temperature, reduction="sum", base_temperatur
         return total
     if reduction == "batch_mean":
         return total / b
+    if reduction == "positive_mean":
+        return total / (count > 0).sum().clamp(min=1)
     base = temperature if base_temperature is None else base_temperature
     return total / b * (temperature / base)
 
@@ -65,7 +67,7 @@ def relative_difference(a, b):
 
 # --- Value and gradient against the dense definition ------------------------------------------------------------
 
-@pytest.mark.parametrize("reduction", ["sum", "batch_mean", "reference"])
+@pytest.mark.parametrize("reduction", ["sum", "batch_mean", "reference", "positive_mean"])
 @pytest.mark.parametrize("views", [0, 1, 2, 3])
 def test_value_and_gradient_equal_the_dense_definition_in_float64(reduction, views):
     features, labels = random_case(10 + views, 40, views, 16, 5)
@@ -81,7 +83,7 @@ def test_value_and_gradient_equal_the_dense_definition_in_float64(reduction, vie
     assert relative_difference(ours.grad, dense.grad) < 1e-9
 
 
-@pytest.mark.parametrize("reduction", ["sum", "batch_mean", "reference"])
+@pytest.mark.parametrize("reduction", ["sum", "batch_mean", "reference", "positive_mean"])
 @pytest.mark.parametrize("views", [0, 2, 3])
 def test_gradcheck_in_float64(reduction, views):
     features, labels = random_case(20 + views, 9, views, 4, 3, normalize=False)
@@ -161,7 +163,7 @@ def run_error(*args):
 
 
 @needs_executable
-@pytest.mark.parametrize("reduction", ["sum", "batch_mean", "reference"])
+@pytest.mark.parametrize("reduction", ["sum", "batch_mean", "reference", "positive_mean"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_supcon_loss_equals_dissect_loss(tmp_path, reduction, dtype):
     rng = np.random.default_rng(8)
@@ -241,7 +243,7 @@ def test_bad_input_raises_value_or_type_errors():
         (ValueError, "expected temperature > 0, got 0", lambda: dissect.supcon_loss(features, labels, 0.0)),
         (ValueError, "expected temperature > 0, got nan", lambda: dissect.supcon_loss(features, labels, math.nan)),
         (ValueError, "expected temperature > 0, got inf", lambda: dissect.supcon_loss(features, labels, math.inf)),
-        (ValueError, "expected reduction sum, batch_mean or reference, got 'mean'",
+        (ValueError, "expected reduction sum, batch_mean, reference or positive_mean, got 'mean'",
          lambda: dissect.supcon_loss(features, labels, reduction="mean")),
         (ValueError, "base_temperature applies to reduction 'reference' only",
          lambda: dissect.supcon_loss(features, labels, base_temperature=0.07)),
@@ -420,3 +422,14 @@ def test_the_fashion_mnist_example_trains_and_reports_the_geometry():
     bad = subprocess.run([sys.executable, EXAMPLE, "--data", "/nonexistent"], capture_output=True, text=True,
                          check=False, env=dict(os.environ))
     assert bad.returncode != 0 and "does not exist" in bad.stderr
+
+
+def test_positive_mean_divides_by_the_anchors_with_a_positive():
+    features, _ = random_case(14, 12, 0, 4, 1)
+    labels = torch.tensor([0, 0, 1, 1, 1, 2, 3, 4, 0, 5, 1, 6])  # five singletons: 7 anchors have a positive
+    total = float(dissect.supcon_loss(features, labels, temperature=0.5))
+    positive = float(dissect.supcon_loss(features, labels, temperature=0.5, reduction="positive_mean"))
+    mean = float(dissect.supcon_loss(features, labels, temperature=0.5, reduction="batch_mean"))
+    assert abs(positive - total / 7) <= 1e-14 * positive
+    assert abs(mean - total / 12) <= 1e-14 * mean
+    assert float(dissect.supcon_loss(features, torch.arange(12), reduction="positive_mean")) == 0.0

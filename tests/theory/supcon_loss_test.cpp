@@ -214,16 +214,41 @@ TEST_CASE("SupConLoss: reference equals sum / b * tau / base_tau, and batch_mean
 
 TEST_CASE("SupConOptions: ReductionFactor is 1, 1/b or (tau/base_tau)/b", "[supcon_loss]") {
   const Temperature temperature = Temperature::FromTemperature(0.5);
-  REQUIRE(Options(temperature).ReductionFactor(8) == Approx(1.0).epsilon(kRoundingTolerance));
-  REQUIRE(Options(temperature, SupConReduction::kBatchMean).ReductionFactor(8) ==
+  REQUIRE(Options(temperature).ReductionFactor(8, 8) == Approx(1.0).epsilon(kRoundingTolerance));
+  REQUIRE(Options(temperature, SupConReduction::kBatchMean).ReductionFactor(8, 8) ==
           Approx(0.125).epsilon(kRoundingTolerance));
-  REQUIRE(Options(temperature, SupConReduction::kReference).ReductionFactor(8) ==
+  REQUIRE(Options(temperature, SupConReduction::kReference).ReductionFactor(8, 8) ==
           Approx(0.125).epsilon(kRoundingTolerance));
-  REQUIRE(Options(temperature, SupConReduction::kReference, 0.25).ReductionFactor(8) ==
+  REQUIRE(Options(temperature, SupConReduction::kReference, 0.25).ReductionFactor(8, 8) ==
           Approx(0.25).epsilon(kRoundingTolerance));
   // base_temperature only matters for the reference reduction.
-  REQUIRE(Options(temperature, SupConReduction::kBatchMean, 0.25).ReductionFactor(8) ==
+  REQUIRE(Options(temperature, SupConReduction::kBatchMean, 0.25).ReductionFactor(8, 8) ==
           Approx(0.125).epsilon(kRoundingTolerance));
+  // positive_mean divides by the anchors with a positive, 1 where there are none (the loss is then 0).
+  REQUIRE(Options(temperature, SupConReduction::kPositiveMean).ReductionFactor(8, 5) == 0.2);
+  REQUIRE(Options(temperature, SupConReduction::kPositiveMean).ReductionFactor(8, 0) == 1.0);
+}
+
+TEST_CASE("SupConLoss: positive_mean equals sum / anchors with a positive, and differs from batch_mean",
+          "[supcon_loss]") {
+  const MixedBatch mixed = MakeMixedBatch();
+  const Temperature temperature = Temperature::FromTemperature(0.2);
+  const SupConResult sum = SupConLoss(mixed.points, mixed.labels, Options(temperature));
+  const SupConResult positive =
+      SupConLoss(mixed.points, mixed.labels, Options(temperature, SupConReduction::kPositiveMean));
+  const Eigen::Index with_positives = NumAnchorsWithPositives(mixed.labels);
+  REQUIRE(with_positives == sum.num_anchors_with_positives);
+  REQUIRE(with_positives < mixed.labels.size());  // the batch has anchors without a positive
+  REQUIRE(positive.value == Approx(sum.value / with_positives).epsilon(kRoundingTolerance));
+  REQUIRE((positive.gradient - sum.gradient / with_positives).cwiseAbs().maxCoeff() ==
+          Approx(0.0).margin(kRoundingTolerance * sum.gradient.cwiseAbs().maxCoeff()));
+  const SupConResult mean =
+      SupConLoss(mixed.points, mixed.labels, Options(temperature, SupConReduction::kBatchMean));
+  REQUIRE(std::abs(positive.value - mean.value) > 1e-3 * mean.value);
+  // Labels {3, 0, 3, 7, 0, 5}: four anchors have a positive.
+  Eigen::VectorXi labels(6);
+  labels << 3, 0, 3, 7, 0, 5;
+  REQUIRE(NumAnchorsWithPositives(labels) == 4);
 }
 
 TEST_CASE("SupConLoss: Temperature::FromRadius(2) and FromTemperature(0.25) give identical values and gradients",
@@ -446,7 +471,8 @@ TEST_CASE("SupConLoss: any non-negative label is accepted, up to 2^31-1", "[supc
 
 TEST_CASE("ParseSupConReduction: parses every name that ToString writes", "[supcon_loss]") {
   for (const SupConReduction reduction :
-       {SupConReduction::kSum, SupConReduction::kBatchMean, SupConReduction::kReference}) {
+       {SupConReduction::kSum, SupConReduction::kBatchMean, SupConReduction::kReference,
+        SupConReduction::kPositiveMean}) {
     REQUIRE(ParseSupConReduction(ToString(reduction)) == reduction);
   }
   REQUIRE(ToString(SupConReduction::kSum) == "sum");
@@ -458,7 +484,8 @@ TEST_CASE("ParseSupConReduction: an unknown name throws naming the accepted valu
   REQUIRE_THROWS_MATCHES(
       ParseSupConReduction("mean"),
       std::invalid_argument,
-      Catch::Message("ParseSupConReduction(): expected reduction sum, batch_mean or reference, got 'mean'"));
+      Catch::Message(
+          "ParseSupConReduction(): expected reduction sum, batch_mean, reference or positive_mean, got 'mean'"));
   REQUIRE_THROWS_MATCHES(ParseSupConReduction(""), std::invalid_argument, MessageContains("got ''"));
   REQUIRE_THROWS_MATCHES(ParseSupConReduction("Sum"), std::invalid_argument, MessageContains("got 'Sum'"));
 }

@@ -62,7 +62,8 @@ torch::Tensor CyclicLabels(std::int64_t size) {
 std::vector<train::TiledSupConOptions> OptionsOfEveryReduction() {
   std::vector<train::TiledSupConOptions> all;
   for (const auto reduction :
-       {theory::SupConReduction::kSum, theory::SupConReduction::kBatchMean, theory::SupConReduction::kReference}) {
+       {theory::SupConReduction::kSum, theory::SupConReduction::kBatchMean, theory::SupConReduction::kReference,
+        theory::SupConReduction::kPositiveMean}) {
     train::TiledSupConOptions options;
     options.temperature = theory::Temperature::FromTemperature(0.1);
     options.reduction = reduction;

@@ -20,6 +20,8 @@ std::string ToString(SupConReduction reduction) {
       return "batch_mean";
     case SupConReduction::kReference:
       return "reference";
+    case SupConReduction::kPositiveMean:
+      return "positive_mean";
   }
   return "unknown";
 }
@@ -28,8 +30,9 @@ SupConReduction ParseSupConReduction(std::string_view name) {
   if (name == "sum") return SupConReduction::kSum;
   if (name == "batch_mean") return SupConReduction::kBatchMean;
   if (name == "reference") return SupConReduction::kReference;
+  if (name == "positive_mean") return SupConReduction::kPositiveMean;
   ThrowInvalidArgument("ParseSupConReduction",
-                       fmt::format("expected reduction sum, batch_mean or reference, got '{}'", name));
+                       fmt::format("expected reduction sum, batch_mean, reference or positive_mean, got '{}'", name));
 }
 
 void SupConOptions::Validate() const {
@@ -45,7 +48,7 @@ Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size, int scalar_byte
   return std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::min(columns, 1e15)), floor, std::max<Eigen::Index>(batch_size, 1));
 }
 
-double SupConOptions::ReductionFactor(Eigen::Index batch_size) const {
+double SupConOptions::ReductionFactor(Eigen::Index batch_size, Eigen::Index anchors_with_positives) const {
   const double b = static_cast<double>(batch_size);
   switch (reduction) {
     case SupConReduction::kSum:
@@ -56,8 +59,23 @@ double SupConOptions::ReductionFactor(Eigen::Index batch_size) const {
       const double tau = temperature.temperature();
       return (base_temperature ? tau / *base_temperature : 1.0) / b;
     }
+    case SupConReduction::kPositiveMean:
+      return 1.0 / static_cast<double>(std::max<Eigen::Index>(anchors_with_positives, 1));
   }
   return 1.0;
+}
+
+Eigen::Index NumAnchorsWithPositives(const Eigen::Ref<const Eigen::VectorXi>& labels) {
+  std::vector<int> sorted(labels.data(), labels.data() + labels.size());
+  std::sort(sorted.begin(), sorted.end());
+  Eigen::Index count = 0;
+  for (std::size_t first = 0; first < sorted.size();) {
+    std::size_t last = first;
+    while (last < sorted.size() && sorted[last] == sorted[first]) ++last;
+    if (last - first >= 2) count += static_cast<Eigen::Index>(last - first);
+    first = last;
+  }
+  return count;
 }
 
 namespace {
@@ -106,7 +124,7 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
   }
 
   const double inverse_temperature = options.temperature.inverse_temperature();
-  const double factor = options.ReductionFactor(b);
+  const double factor = options.ReductionFactor(b, NumAnchorsWithPositives(labels));
   // Anchors are processed in tiles of `tile` columns of the similarity matrix: sim(:, tile) = Z^T Z_tile / tau is
   // b x tile, so memory is O(b * tile + b * h) whatever b is. Each column is complete within its tile, so the
   // anchor's value and its column of A = d l / d sim are final there, and the gradient (c/tau) Z (A + A^T) is

@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <stdexcept>
 
 #include "dissect/theory/check.hpp"
 #include "dissect/theory/regular_simplex.hpp"
+#include "dissect/theory/supcon_loss.hpp"
+#include "dissect/train/tensor_bridge.hpp"
 
 namespace dissect::train {
 namespace {
@@ -90,6 +94,10 @@ torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
     case theory::SupConReduction::kBatchMean:
     case theory::SupConReduction::kReference:  // base_temperature = tau: the same number
       return total / static_cast<double>(size);
+    case theory::SupConReduction::kPositiveMean: {  // anchors with a positive in the whole batch, as theory/ counts
+      const double with_positives = static_cast<double>(theory::NumAnchorsWithPositives(ToLabels(batch_labels)));
+      return total / std::max(with_positives, 1.0);
+    }
   }
   return total;
 }

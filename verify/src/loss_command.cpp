@@ -72,7 +72,7 @@ int RunSupCon(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen
   if (num_classes >= 2) {
     // The same batch with unit features at the vertices of a K-simplex: docs/theory.md, "SC at the simplex for one batch".
     // The minimum of this batch only when its classes are balanced and its features have norm 1.
-    const double factor = options.ReductionFactor(points.cols());
+    const double factor = options.ReductionFactor(points.cols(), result.num_anchors_with_positives);
     report.Add("value_at_simplex",
                factor * theory::SupConCompositionValue(counts, options.temperature),
                "value at the simplex (unit norm)");
@@ -159,8 +159,9 @@ std::vector<Command> RegisterLossCommand(CLI::App& app) {
   flags->reduction_option =
       loss->add_option("--reduction",
                        flags->reduction,
-                       "SC: sum (the theory), batch_mean (sum/b), reference (mean over anchors times tau/base_tau)")
-          ->check(CLI::IsMember({"sum", "batch_mean", "reference"}))
+                       "SC: sum (the theory), batch_mean (sum/b), reference (mean over anchors times tau/base_tau), "
+                       "positive_mean (sum / anchors with a positive, pytorch-metric-learning's default)")
+          ->check(CLI::IsMember({"sum", "batch_mean", "reference", "positive_mean"}))
           ->capture_default_str();
   flags->base_temperature_option = loss->add_option(
       "--base-temperature", flags->base_temperature, "SC reference reduction: base_tau (default: equal to tau)");

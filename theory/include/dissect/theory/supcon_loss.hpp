@@ -22,9 +22,11 @@ enum class SupConReduction {
   kBatchMean,  // "batch_mean": sum / b, the authors' training code
   kReference,  // "reference": mean over all b anchors (those without positives count 0) times tau / base_tau, the
                // widely used reference implementation (one view)
+  kPositiveMean,  // "positive_mean": sum / (anchors with at least one positive), pytorch-metric-learning's default
+                  // (its average over the non-zero per-anchor losses); 0 where no anchor has a positive
 };
 
-// "sum", "batch_mean", "reference".
+// "sum", "batch_mean", "reference", "positive_mean".
 std::string ToString(SupConReduction reduction);
 // Parses the names above; throws std::invalid_argument naming the accepted values.
 SupConReduction ParseSupConReduction(std::string_view name);
@@ -48,8 +50,8 @@ struct SupConOptions {
   void Validate() const;
   // Columns per tile for a batch of batch_size anchors, scalars of scalar_bytes bytes (8: float64, 4: float32).
   Eigen::Index TileColumns(Eigen::Index batch_size, int scalar_bytes = 8) const;
-  // The factor c with value = c * sum: 1, 1/b or (tau/base_tau)/b.
-  double ReductionFactor(Eigen::Index batch_size) const;
+  // The factor c with value = c * sum: 1, 1/b, (tau/base_tau)/b or 1/P (P = anchors_with_positives, 1 when P = 0).
+  double ReductionFactor(Eigen::Index batch_size, Eigen::Index anchors_with_positives) const;
 };
 
 // The result in float64 (SupConResult) or float32 (SupConResultFloat): the gradient has the points' scalar type, the
@@ -68,6 +70,9 @@ struct BasicSupConResult {
 };
 using SupConResult = BasicSupConResult<double>;
 using SupConResultFloat = BasicSupConResult<float>;
+
+// The anchors of a batch that have a positive: those whose label occurs at least twice. Labels >= 0.
+Eigen::Index NumAnchorsWithPositives(const Eigen::Ref<const Eigen::VectorXi>& labels);
 
 // Evaluates the SC loss of one batch, the columns of `points` (dim x b, finite, b >= 1), with non-negative
 // labels (b entries), and when with_gradient its analytic gradient (three GEMMs: the similarities Z^T Z and the

@@ -31,7 +31,8 @@ bool ProjectsToSphere(LossKind kind);
 
 // Paper: SC loss (docs/theory.md). representations: B x h (any floating dtype, not normalized here), labels: B int64
 // (non-negative). Logits <z_i, z_j> / tau; anchors without a positive contribute 0; `reduction` as in theory/
-// (kSum, kBatchMean = sum / B, kReference with base_temperature = tau). Log-sum-exp; differentiable.
+// (kSum, kBatchMean = sum / B, kReference with base_temperature = tau, kPositiveMean = sum / anchors with a
+// positive). Log-sum-exp; differentiable.
 // Throws std::invalid_argument for mismatched shapes or a non-positive temperature.
 torch::Tensor SupConLoss(const torch::Tensor& representations,
                          const torch::Tensor& labels,
@@ -40,7 +41,8 @@ torch::Tensor SupConLoss(const torch::Tensor& representations,
 
 // Paper: SC loss (docs/theory.md) of some anchors of a batch: the anchors (A x h, labels A) are the rows
 // [anchor_offset, anchor_offset + A) of batch (B x h, labels B). Each anchor's term runs over the whole batch; the
-// result is the sum of the anchors' terms (kSum) or that sum divided by B (kBatchMean, kReference), so that the sums
+// result is the sum of the anchors' terms (kSum), that sum divided by B (kBatchMean, kReference) or by the batch's
+// anchors with a positive (kPositiveMean), so that the sums
 // over a partition of the batch into anchor blocks add up to SupConLoss of the batch (data-parallel training).
 // Throws std::invalid_argument for mismatched shapes or an anchor block outside the batch.
 torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
