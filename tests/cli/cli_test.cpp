@@ -276,7 +276,8 @@ TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
   const std::string ok = "loss --embeddings " + z + " --labels " + y;
 
   RequireUsageError("loss --labels " + y + " --loss supcon --temperature 1", "--embeddings");
-  RequireUsageError("loss --embeddings " + z + " --loss supcon --temperature 1", "--labels");
+  // Without labels SC is self-supervised (each sample its own class); CE needs them.
+  RequireUsageError("loss --embeddings " + z + " --loss ce --temperature 1", "--loss ce needs --labels y.npy");
   RequireUsageError(ok + " --temperature 1", "--loss");
   RequireUsageError(ok + " --loss triplet --temperature 1", "triplet");
   RequireUsageError(ok + " --loss supcon", "give one of --radius and --temperature");
@@ -323,8 +324,16 @@ TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
   const fs::path rank3 = WriteRawNpy("rank3.npy",
                                      "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1), }",
                                      f64_payload);
-  RequireUsageError("loss --embeddings " + Quote(rank3) + " --labels " + y + " --loss supcon --temperature 1",
+  RequireUsageError("loss --embeddings " + Quote(rank3) + " --labels " + y + " --loss ce --weights " + y,
                     "expected a 2-D array, got 3 dimensions");
+  const fs::path rank4 = WriteRawNpy("rank4.npy",
+                                     "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1, 1), }",
+                                     f64_payload);
+  RequireUsageError("loss --embeddings " + Quote(rank4) + " --labels " + y + " --loss supcon --temperature 1",
+                    "expected a 2-D (N, h) or 3-D (N, V, h) array, got 4 dimensions");
+  // (N, V, h) for SC: 3 samples of 2 views, against labels of another length.
+  RequireUsageError("loss --embeddings " + Quote(rank3) + " --labels " + y + " --loss supcon --temperature 1",
+                    "labels, but");
   RequireUsageError("loss --embeddings " + y + " --labels " + y + " --loss supcon --temperature 1",
                     "expected a float32 or float64 array");
   RequireUsageError("loss --embeddings " + z + " --labels " + z + " --loss supcon --temperature 1",

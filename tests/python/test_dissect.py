@@ -433,3 +433,40 @@ def test_positive_mean_divides_by_the_anchors_with_a_positive():
     assert abs(positive - total / 7) <= 1e-14 * positive
     assert abs(mean - total / 12) <= 1e-14 * mean
     assert float(dissect.supcon_loss(features, torch.arange(12), reduction="positive_mean")) == 0.0
+
+
+@needs_executable
+@pytest.mark.parametrize("with_labels", [True, False])
+def test_dissect_loss_takes_views_and_no_labels_as_supcon_loss_does(tmp_path, with_labels):
+    features, labels = random_case(15, 30, 3, 8, 4)
+    np.save(tmp_path / "views.npy", features.numpy())
+    np.save(tmp_path / "y.npy", labels.numpy())
+    args = ["loss", "--loss", "supcon", "--embeddings", str(tmp_path / "views.npy"), "--temperature", "0.1",
+            "--reduction", "reference", "--base-temperature", "0.07"]
+    if with_labels:
+        args += ["--labels", str(tmp_path / "y.npy")]
+    got = run_json(*args)
+    assert got["num_samples"] == 30 and got["num_views"] == 3 and got["num_points"] == 90
+    assert got["labels"] == ("given" if with_labels else "none: each sample its own class (self-supervised)")
+    # The reference SupCon code on the same [N, V, h] features (labels=None: its SimCLR case, the identity mask).
+    reference = supcon_reference(features, labels if with_labels else torch.arange(30), 0.1, 0.07)
+    assert abs(got["value"] - reference) <= 1e-12 * abs(reference)
+    ours = float(dissect.supcon_loss(features, labels if with_labels else None, 0.1, 0.07, "reference"))
+    assert abs(got["value"] - ours) <= 1e-13 * abs(ours)
+    bad = features.numpy().copy()
+    bad[4, 2, 5] = math.nan
+    np.save(tmp_path / "bad.npy", bad)
+    assert "non-finite value nan at sample 4, view 2, column 5" in run_error("loss", "--loss", "supcon",
+                                                                             "--embeddings", str(tmp_path / "bad.npy"))
+    np.save(tmp_path / "four.npy", np.zeros((2, 2, 2, 2)))
+    assert "expected a 2-D (N, h) or 3-D (N, V, h) array, got 4 dimensions" in run_error(
+        "loss", "--loss", "supcon", "--embeddings", str(tmp_path / "four.npy"))
+    assert "--loss ce needs --labels y.npy" in run_error("loss", "--loss", "ce", "--embeddings",
+                                                         str(tmp_path / "views.npy"))
+    assert "has 29 labels, but" in run_error(*args[:-2] if with_labels else args, "--labels",
+                                             str(_save(tmp_path / "y29.npy", labels.numpy()[:29])))
+
+
+def _save(path, array):
+    np.save(path, array)
+    return path

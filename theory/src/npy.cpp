@@ -478,6 +478,45 @@ Eigen::MatrixXd ReadNpyPoints(const fs::path& path) {
   return RealMatrixFrom(ReadNpy(path), path, "ReadNpyPoints");
 }
 
+NpyViews ReadNpyViews(const fs::path& path) {
+  constexpr const char* kFunction = "ReadNpyViews";
+  const NpyArray array = ReadNpy(path);
+  NpyViews views;
+  if (array.is_integer) {
+    Fail(kFunction, path, fmt::format("expected a float32 or float64 array, got dtype '{}'", array.descr));
+  }
+  if (array.shape.size() != 3) {
+    if (array.shape.size() != 2) {
+      Fail(kFunction,
+           path,
+           fmt::format("expected a 2-D (N, h) or 3-D (N, V, h) array, got {} dimensions", array.shape.size()));
+    }
+    views.points = RealMatrixFrom(array, path, kFunction);
+    views.num_samples = views.points.cols();
+    views.num_views = 1;
+    return views;
+  }
+  const std::int64_t n = array.shape[0], v = array.shape[1], h = array.shape[2];
+  if (n == 0 || v == 0 || h == 0) {
+    Fail(kFunction, path, fmt::format("expected a non-empty array, got shape ({}, {}, {})", n, v, h));
+  }
+  views.num_samples = n;
+  views.num_views = v;
+  views.points.resize(h, n * v);
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t view = 0; view < v; ++view) {
+      for (std::int64_t c = 0; c < h; ++c) {
+        const double value = array.real_values[static_cast<std::size_t>((i * v + view) * h + c)];
+        if (!std::isfinite(value)) {
+          Fail(kFunction, path, fmt::format("non-finite value {} at sample {}, view {}, column {}", value, i, view, c));
+        }
+        views.points(c, view * n + i) = value;
+      }
+    }
+  }
+  return views;
+}
+
 Eigen::MatrixXd ReadNpyMatrix(const fs::path& path) {
   return RealMatrixFrom(ReadNpy(path), path, "ReadNpyMatrix").transpose();
 }

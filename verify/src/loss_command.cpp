@@ -28,6 +28,7 @@ struct LossFlags {
   TemperatureFlags temperature;
   bool json = false;
   CLI::Option* weights_option = nullptr;
+  CLI::Option* labels_option = nullptr;
   CLI::Option* reduction_option = nullptr;
   CLI::Option* base_temperature_option = nullptr;
 };
@@ -38,7 +39,11 @@ std::vector<int> ClassCounts(const Eigen::VectorXi& labels, int num_classes) {
   return counts;
 }
 
-int RunSupCon(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::VectorXi& labels) {
+int RunSupCon(const LossFlags& flags,
+              const Eigen::MatrixXd& points,
+              const Eigen::VectorXi& labels,
+              const theory::NpyViews& views,
+              bool has_labels) {
   if (flags.weights_option->count() > 0) throw std::invalid_argument("--weights belongs to --loss ce, not supcon");
   theory::SupConOptions options;
   options.temperature = flags.temperature.Get();
@@ -65,7 +70,12 @@ int RunSupCon(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen
                options.base_temperature.value_or(options.temperature.temperature()),
                options.base_temperature ? "base temperature (base_tau)" : "base temperature (base_tau = tau, default)");
   }
-  report.Add("num_points", static_cast<long long>(points.cols()), "points (b, one batch)");
+  report.Add("num_points", static_cast<long long>(points.cols()), "points (b = N V anchors, one batch)");
+  report.Add("num_samples", static_cast<long long>(views.num_samples), "samples (N)");
+  report.Add("num_views", static_cast<long long>(views.num_views), "views per sample (V)");
+  report.Add("labels",
+             std::string(has_labels ? "given" : "none: each sample its own class (self-supervised)"),
+             "labels");
   report.Add("dim", static_cast<long long>(points.rows()), "dimension (h)");
   report.Add("num_classes", static_cast<long long>(num_classes), "classes (largest label + 1)");
   report.Add("anchors_with_positives", static_cast<long long>(result.num_anchors_with_positives));
@@ -134,17 +144,32 @@ int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::Ve
 }
 
 int RunLoss(const LossFlags& flags) {
-  const Eigen::MatrixXd points = theory::ReadNpyPoints(flags.embeddings);
-  const Eigen::VectorXi labels = theory::ReadNpyLabels(flags.labels);
-  if (labels.size() != points.cols()) {
-    throw std::invalid_argument(fmt::format("{} has {} labels, but {} has {} embeddings (shape (N, h))",
-                                            flags.labels,
-                                            labels.size(),
-                                            flags.embeddings,
-                                            points.cols()));
+  const bool has_labels = flags.labels_option->count() > 0;
+  if (flags.loss == "ce" && !has_labels) throw std::invalid_argument("--loss ce needs --labels y.npy");
+  // (N, h), or (N, V, h) for SC: the V N views stacked view-major, each view carrying its sample's label.
+  const theory::NpyViews views =
+      flags.loss == "supcon" ? theory::ReadNpyViews(flags.embeddings) : theory::NpyViews{};
+  const Eigen::MatrixXd points = flags.loss == "supcon" ? views.points : theory::ReadNpyPoints(flags.embeddings);
+  const Eigen::Index num_samples = flags.loss == "supcon" ? views.num_samples : points.cols();
+  Eigen::VectorXi sample_labels;
+  if (has_labels) {
+    sample_labels = theory::ReadNpyLabels(flags.labels);
+  } else {  // the self-supervised case: every sample its own class, its positives its other views
+    sample_labels = Eigen::VectorXi::LinSpaced(num_samples, 0, static_cast<int>(num_samples - 1));
   }
-  if (flags.loss == "supcon") return RunSupCon(flags, points, labels);
-  return RunCe(flags, points, labels);
+  if (sample_labels.size() != num_samples) {
+    throw std::invalid_argument(fmt::format("{} has {} labels, but {} has {} embeddings (shape (N, h) or (N, V, h))",
+                                            flags.labels,
+                                            sample_labels.size(),
+                                            flags.embeddings,
+                                            num_samples));
+  }
+  if (flags.loss == "ce") return RunCe(flags, points, sample_labels);
+  if (!has_labels && views.num_views == 1) {
+    std::cerr << "warning: no --labels and one view per sample: no anchor has a positive, so the SC loss is 0 "
+                 "(give labels, or embeddings of shape (N, V, h) with V >= 2 views)\n";
+  }
+  return RunSupCon(flags, points, sample_labels.replicate(views.num_views, 1), views, has_labels);
 }
 
 }  // namespace
@@ -152,8 +177,13 @@ int RunLoss(const LossFlags& flags) {
 std::vector<Command> RegisterLossCommand(CLI::App& app) {
   auto flags = std::make_shared<LossFlags>();
   CLI::App* loss = app.add_subcommand("loss", "The SC or CE loss of embeddings saved by numpy (.npy)");
-  loss->add_option("--embeddings", flags->embeddings, "Embeddings Z.npy, float32/float64, shape (N, h)")->required();
-  loss->add_option("--labels", flags->labels, "Labels y.npy, int32/int64, shape (N,)")->required();
+  loss->add_option("--embeddings",
+                   flags->embeddings,
+                   "Embeddings Z.npy, float32/float64, shape (N, h), or (N, V, h) for SC: V views per sample, stacked "
+                   "view-major as the reference SupCon code does")
+      ->required();
+  flags->labels_option = loss->add_option(
+      "--labels", flags->labels, "Labels y.npy, int32/int64, shape (N,); without, SC is self-supervised (SimCLR)");
   loss->add_option("--loss", flags->loss, "supcon or ce")->required()->check(CLI::IsMember({"supcon", "ce"}));
   flags->weights_option = loss->add_option("--weights", flags->weights, "Classifier W.npy, shape (K, h), for --loss ce");
   flags->reduction_option =

@@ -30,6 +30,17 @@ NpyArray ReadNpy(const std::filesystem::path& path);
 // dtypes, other ranks, N or h of 0, and NaN or inf (naming the first bad row and column).
 Eigen::MatrixXd ReadNpyPoints(const std::filesystem::path& path);
 
+// Embeddings with views: a float32/float64 array of shape (N, h) (one view) or (N, V, h) (V views per sample, the
+// reference SupCon code's layout), returned as the h x (V N) matrix of points stacked view-major: column v N + i is
+// view v of sample i (view 0 of every sample, then view 1, ...). Same checks as ReadNpyPoints; a non-finite value of
+// a 3-D array is named by sample, view and column.
+struct NpyViews {
+  Eigen::MatrixXd points;         // h x (V N)
+  Eigen::Index num_samples = 0;   // N
+  Eigen::Index num_views = 0;     // V (1 for an (N, h) array)
+};
+NpyViews ReadNpyViews(const std::filesystem::path& path);
+
 // Reads a float32/float64 matrix of shape (rows, cols), returned as a rows x cols matrix (e.g. weights W, K x h).
 // Same checks as ReadNpyPoints.
 Eigen::MatrixXd ReadNpyMatrix(const std::filesystem::path& path);
