@@ -1,6 +1,6 @@
 // `dissect launch`: starts W ranks of a data-parallel `dissect train` on this machine (c10d over loopback), watches
 // them, and ends them all when one fails. On several machines, start `dissect train --world-size W --rank r
-// --master HOST:PORT` on each instead (README).
+// --master HOST:PORT` on each instead (docs/cli.md).
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
