@@ -124,7 +124,10 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
   }
 
   const double inverse_temperature = options.temperature.inverse_temperature();
-  const double factor = options.ReductionFactor(b, NumAnchorsWithPositives(labels));
+  // Anchors with a positive, from the class ranges above (only positive_mean's factor uses them).
+  Eigen::Index with_positives = 0;
+  for (Eigen::Index i = 0; i < b; ++i) with_positives += class_last[i] - class_first[i] >= 2 ? 1 : 0;
+  const double factor = options.ReductionFactor(b, with_positives);
   // Anchors are processed in tiles of `tile` columns of the similarity matrix: sim(:, tile) = Z^T Z_tile / tau is
   // b x tile, so memory is O(b * tile + b * h) whatever b is. Each column is complete within its tile, so the
   // anchor's value and its column of A = d l / d sim are final there, and the gradient (c/tau) Z (A + A^T) is

@@ -165,7 +165,11 @@ std::pair<torch::Tensor, torch::Tensor> TiledSupConLossByTorchOps(const torch::T
   const std::int64_t batch = z.size(0);
   const double inverse_temperature = options.temperature.inverse_temperature();
   theory::SupConOptions theory_options = TheoryOptions(options);
-  const double factor = theory_options.ReductionFactor(batch, theory::NumAnchorsWithPositives(ToLabels(labels)));
+  // The count copies the labels to the host: only positive_mean needs it.
+  const Eigen::Index with_positives = options.reduction == theory::SupConReduction::kPositiveMean
+                                          ? theory::NumAnchorsWithPositives(ToLabels(labels))
+                                          : batch;
+  const double factor = theory_options.ReductionFactor(batch, with_positives);
   // Rows of anchors: a tile x B block of logits plus three of its size (mask, log-probabilities, A) in the budget.
   const std::int64_t tile =
       std::max<std::int64_t>(1, theory_options.TileColumns(batch, static_cast<int>(z.element_size()) * 4));
