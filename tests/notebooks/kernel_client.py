@@ -12,8 +12,13 @@ class Session:
         self.client.wait_for_ready(timeout=60)
 
     def run(self, code, timeout=120):
-        """Returns (status, stdout, stderr, displays, error) of one cell."""
-        msg_id = self.client.execute(code)
+        """Returns (status, stdout, stderr, displays, error) of one cell.
+
+        stop_on_error=False: after a cell that failed, ipykernel aborts the execute requests that reach its queue
+        before its (zero-delay) "stop aborting" callback runs; the reply is "aborted", with no output and no error.
+        The test sends the next cell as soon as the reply came, so on a loaded machine it sometimes won that race
+        (seen twice: the cells after the compile error and after the failed load came back empty)."""
+        msg_id = self.client.execute(code, stop_on_error=False)
         stdout, stderr, displays, error = [], [], [], None
         while True:
             msg = self.client.get_iopub_msg(timeout=timeout)

@@ -52,10 +52,10 @@ try:
     status, out, err, _, error = session.run(
         "#include <stdexcept>\nstd::cout << \"before \" << std::flush;\nthrow std::runtime_error(\"boom\");")
     check(status == "error" and error["ename"] == "CppException" and error["evalue"] == "boom" and out == "before ",
-          "a C++ exception is a cell error with its what(), after the output before it", (error, out))
+          "a C++ exception is a cell error with its what(), after the output before it", (status, error, out))
 
     status, out, _, _, _ = session.run("std::cout << kept + Twice(1) << std::endl;")
-    check(status == "ok" and out == "9\n", "the state survives errors and exceptions", out)
+    check(status == "ok" and out == "9\n", "the state survives errors and exceptions", (status, out))
 
     status, out, _, _, _ = session.run(
         "#include <vector>\nconst auto values = std::vector<int>{4, 5, 6};\nint second = values[1];\n"
@@ -69,7 +69,7 @@ try:
     status, out, _, _, error = session.run(
         '#pragma cling add_include_path("headers")\n#include "answer.hpp"\nstd::cout << kept + Answer() << std::endl;')
     check(status == "ok" and out == "49\n", "add_include_path after code ran: restart, replay, include works",
-          (out, error))
+          (status, out, error))
 
     status, out, _, displays, error = session.run(
         '#pragma cling add_include_path("%s")\n#include <dissect/notebook/display.hpp>\n'
