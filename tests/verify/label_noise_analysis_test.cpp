@@ -159,6 +159,27 @@ TEST_CASE("AnalyzeCurvature: a fitted run without iterations (null in the JSON) 
   CHECK(std::isfinite(c.power_law.offset));
 }
 
+TEST_CASE("AnalyzeCurvature: the power law leaves the clean runs out of its points and counts only flipped runs as skipped") {
+  const LossCurvature c = AnalyzeCurvature(SupConRuns(), "supcon", 0.95, 100);
+  // 9 supcon runs: 3 clean (the offset, mean 100), 6 with flips, all above the offset.
+  CHECK(c.power_law.offset == Approx(100.0).epsilon(1e-15));
+  CHECK(c.power_law.num_points == 6);
+  CHECK(c.power_law.num_skipped == 0);
+  CHECK(c.power_law.note.empty());
+}
+
+TEST_CASE("AnalyzeCurvature: no fitted clean run means no offset and no power law, with the reason") {
+  // `dissect noise --fractions 0,0.1` where nothing fitted: every run censored at the budget.
+  std::vector<NoiseRunResult> runs = {Run("ce", 0, 0.0, 10000, true), Run("ce", 0, 0.1, 10000, true)};
+  const LossCurvature c = AnalyzeCurvature(runs, "ce", 0.95, 100);
+  CHECK(std::isnan(c.power_law.offset));
+  CHECK(std::isnan(c.power_law.exponent));
+  CHECK(c.power_law.num_points == 0);
+  CHECK(c.power_law.num_skipped == 1);  // the flipped run; the clean one is the (missing) offset, not a point
+  CHECK(c.power_law.verdict == "insufficient data");
+  CHECK(c.power_law.note == "no clean run (p = 0) reached the fit: no offset");
+}
+
 TEST_CASE("AnalyzeCurvature: two runs of one replicate at one fraction throw") {
   std::vector<NoiseRunResult> runs = SupConRuns();
   runs.push_back(Run("supcon", 1, 0.5, 190));

@@ -72,6 +72,9 @@ TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a l
 TEST_CASE("FitPowerLaw: too few points give insufficient data, bad arguments are refused") {
   CHECK(verify::FitPowerLaw({1, 2}, {1, 4}).verdict == "insufficient data");
   CHECK(verify::FitPowerLaw({5, 5, 5}, {1, 2, 3}).verdict == "insufficient data");
+  CHECK(verify::FitPowerLaw({1, 2}, {1, 4}).note == "2 usable points (of 2): at least 3 are needed");
+  CHECK(verify::FitPowerLaw({5, 5, 5}, {1, 2, 3}).note == "one distinct number of flipped labels: no slope");
+  CHECK(verify::FitPowerLaw({1, 2, 4}, {1, 4, 16}).note.empty());
   REQUIRE_THROWS_MATCHES(verify::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));
   REQUIRE_THROWS_MATCHES(verify::FitPowerLaw({1}, {1}, 10, 1.0), std::invalid_argument, MessageContains("confidence"));
 }

@@ -67,15 +67,23 @@ LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs, const st
   }
   result.kappa = MeanInterval(kappas, confidence);
   result.growth_ratio = MeanInterval(ratios, confidence);
-  // The description: one power law over every fitted run, above the mean clean run.
+  // The description: one power law over the runs with flipped labels, above the mean clean run (the offset). The
+  // clean runs are the offset, not points of the fit; without a fitted clean run there is no offset and no fit.
   std::vector<double> x, y;
   for (const NoiseRunResult& run : runs) {
-    if (run.loss != loss) continue;
+    if (run.loss != loss || run.num_flipped <= 0) continue;
     x.push_back(static_cast<double>(run.num_flipped));
     y.push_back(run.censored ? std::nan("") : run.iterations);
   }
-  const double offset = clean.empty() ? 0.0 : Mean(clean);
-  result.power_law = FitPowerLaw(x, y, bootstrap, confidence, 0, offset);
+  if (clean.empty()) {
+    result.power_law.num_skipped = static_cast<int>(x.size());
+    result.power_law.offset = PowerLawFit::kNaN;
+    result.power_law.confidence = confidence;
+    result.power_law.verdict = "insufficient data";
+    result.power_law.note = "no clean run (p = 0) reached the fit: no offset";
+    return result;
+  }
+  result.power_law = FitPowerLaw(x, y, bootstrap, confidence, 0, Mean(clean));
   return result;
 }
 

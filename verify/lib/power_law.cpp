@@ -67,6 +67,8 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
   const auto [exponent, log_prefactor] = FitLine(u, v);
   if (u.size() < 3 || std::isnan(exponent)) {
     fit.verdict = "insufficient data";
+    fit.note = u.size() < 3 ? fmt::format("{} usable points (of {}): at least 3 are needed", u.size(), x.size())
+                            : "one distinct number of flipped labels: no slope";
     fit.exponent = exponent;
     fit.prefactor = std::exp(log_prefactor);
     return fit;

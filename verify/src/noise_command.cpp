@@ -89,7 +89,8 @@ nlohmann::ordered_json FitJson(const verify::PowerLawFit& fit) {
           {"exponent_high", NumberJson(fit.exponent_high)},
           {"confidence", NumberJson(fit.confidence)},
           {"bootstrap_samples", fit.bootstrap_samples},
-          {"shape", fit.verdict}};
+          {"shape", fit.verdict},
+          {"note", fit.note}};
 }
 
 nlohmann::ordered_json CurvatureJson(const verify::LossCurvature& c) {
@@ -293,7 +294,19 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
                fmt::format("[{:.3f}, {:.3f}] ({:.0f}%, {} usable seeds, {} lower bounds; {} of {} runs censored)",
                            c.kappa.low, c.kappa.high, 100 * c.kappa.confidence, c.usable, c.lower_bounds,
                            c.censored_runs, c.runs));
-    report.Add(c.loss + "_exponent", c.power_law.exponent, "power law above the clean runs, a description");
+    if (std::isfinite(c.power_law.offset)) {
+      report.Add(c.loss + "_power_law_offset", c.power_law.offset,
+                 c.loss + ": the power law's offset, the mean iterations of its clean runs (p = 0)");
+    } else {
+      report.AddNotComputed(c.loss + "_power_law_offset", c.loss + ": the power law's offset", c.power_law.note);
+    }
+    if (std::isfinite(c.power_law.exponent)) {
+      report.Add(c.loss + "_exponent", c.power_law.exponent,
+                 fmt::format("{}: power-law exponent above the clean runs, a description ({} runs with flips, {} "
+                             "left out)", c.loss, c.power_law.num_points, c.power_law.num_skipped));
+    } else {
+      report.AddNotComputed(c.loss + "_exponent", c.loss + ": power-law exponent", c.power_law.note);
+    }
   }
   for (const verify::Claim& c : analysis.claims) report.Add("claim_" + c.id, verify::ToString(c.verdict), c.statement);
   report.AddJson("analysis", AnalysisJson(analysis));
@@ -312,7 +325,11 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
 std::vector<Command> RegisterNoiseCommand(CLI::App& app) {
   auto f = std::make_shared<NoiseFlags>();
   auto given = std::make_shared<std::map<std::string, CLI::Option*>>();
-  CLI::App* cmd = app.add_subcommand("noise", "Label-noise experiment: iterations to fit flipped labels, CE vs SC");
+  CLI::App* cmd = app.add_subcommand(
+      "noise",
+      "Label-noise experiment: iterations to fit flipped labels, CE vs SC. Without --profile the flags' own "
+      "defaults apply (every training image, 1,000 steps), which a CPU run rarely fits within; "
+      "--profile cpu is the protocol `dissect reproduce` runs on a CPU");
   // Noise runs detect the fit as they go (every 100 steps) and retrain the probe on 1,000 batches (docs/theory.md).
   f->eval_every = 100;
   f->probe_iterations = 1000;

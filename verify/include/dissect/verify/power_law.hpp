@@ -24,6 +24,7 @@ struct PowerLawFit {
   // "superlinear" (interval above 1), "linear" (interval contains 1), "sublinear" (interval below 1), or
   // "insufficient data" (fewer than 3 points or fewer than 2 distinct x).
   std::string verdict = "not run";
+  std::string note;  // why the data were insufficient, where they were ("2 points: at least 3 are needed")
 };
 
 // Fits y = offset + a x^e to the pairs with x > 0 and y - offset > 0 (others are skipped and counted). The
