@@ -32,13 +32,19 @@ int SpanRank(const Eigen::Ref<const Eigen::MatrixXd>& columns, double relative_t
   return rank;
 }
 
+Eigen::Index TangentDimension(const std::vector<Block>& blocks) {
+  Eigen::Index dim = 0;
+  for (const Block& block : blocks) dim += block.size - 1;
+  return dim;
+}
+
 RiemannianHessian ComputeRiemannianHessian(const Objective& points_objective,
                                            const Eigen::Ref<const Eigen::VectorXd>& z,
                                            const std::vector<Block>& blocks,
                                            Eigen::Index max_tangent_dim) {
   ValidateBlocks(blocks, z.size());
   RiemannianHessian result;
-  for (const Block& block : blocks) result.tangent_dim += block.size - 1;
+  result.tangent_dim = TangentDimension(blocks);
   if (result.tangent_dim > max_tangent_dim) {
     result.message = fmt::format("not computed: tangent dimension {} exceeds the limit {}",
                                  result.tangent_dim,

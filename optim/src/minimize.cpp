@@ -6,6 +6,7 @@
 #include <dissect/theory/check.hpp>
 #include <dissect/theory/geometry.hpp>
 #include <dissect/theory/regular_simplex.hpp>
+#include <dissect/theory/supcon_loss.hpp>
 #include <fmt/format.h>
 #include <memory>
 #include <numeric>
@@ -340,6 +341,10 @@ void MinimizeOptions::Validate() const {
 }
 
 MinimizeResult Minimize(const MinimizeOptions& options) {
+  const auto call_start = std::chrono::steady_clock::now();
+  const auto stage_begins = [&](const std::string& stage) {
+    if (options.on_stage) options.on_stage(stage);
+  };
   options.Validate();
   const std::vector<int> counts = options.ClassCounts();
   const Eigen::VectorXi labels = LabelsFromCounts(counts);
@@ -363,9 +368,9 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
 
   if (options.mode == Mode::kSampled) {
     bool cancelled = false;
+    stage_begins("sgd");
     result.iterations = detail::RunSampledSgd(options, labels, blocks, &engine, &u, &result.trace, &cancelled);
     result.cancelled = cancelled;
-    result.seconds = result.trace.empty() ? 0.0 : result.trace.back().seconds;
     result.converged = !cancelled;
     result.message = cancelled ? "cancelled by the callback"
                                : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
@@ -374,9 +379,21 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     // the pull between far points is ~exp(-20) and random starts stall in metastable configurations. The
     // simplex is optimal at every radius, so the points are first minimized at rho = 1, 2, 4, ... (< rho), each
     // warm-starting the next; the parametrization is radius-free, so u carries over unchanged.
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = call_start;
+    const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    // Every stage's iterations go into one trace, numbered through, with the stage and its radius.
+    const auto trace = [&](IterationInfo info, int first_iteration, const char* stage, double radius) {
+      info.iteration += first_iteration;
+      info.stage = stage;
+      info.radius = radius;
+      info.seconds = elapsed();
+      result.trace.push_back(info);
+      return info;
+    };
+    bool stopped = false;  // the callback asked to stop during a continuation stage
     if (options.loss == LossKind::kSupCon && options.continuation) {
-      for (double stage_radius = 1.0; stage_radius < rho; stage_radius *= 2.0) {
+      for (double stage_radius = 1.0; stage_radius < rho && !stopped; stage_radius *= 2.0) {
+        stage_begins(fmt::format("continuation at radius {:g}", stage_radius));
         std::vector<Block> stage_blocks = blocks;
         for (Block& block : stage_blocks) block.radius = stage_radius;
         const ParametrizedObjective stage(*point_objective, stage_blocks);
@@ -384,11 +401,21 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
         LbfgsOptions stage_options;
         stage_options.max_iterations = std::min(options.max_iterations, kStageIterations);
         stage_options.gradient_tolerance = kStageGradientTolerance;
+        const int first_iteration = result.iterations;
+        stage_options.callback = [&](const IterationInfo& excess_info) {
+          IterationInfo info = excess_info;
+          info.loss = problem.offset + excess_info.loss;  // the collapsed value does not depend on the radius
+          info = trace(info, first_iteration, "continuation", stage_radius);
+          return options.callback && options.callback(info);
+        };
         const LbfgsSummary stage_summary = MinimizeLbfgs(stage, &u, stage_options);
+        stopped = stage_summary.cancelled;
         result.iterations += stage_summary.iterations;
         NormalizeSphereParameters(blocks, u);
       }
     }
+    if (!stopped) stage_begins("lbfgs");
+    const int lbfgs_first_iteration = result.iterations;
     const ParametrizedObjective parametrized(*point_objective, blocks);
     const RecordingObjective objective(parametrized);
     // Stationarity from the gradient of the last evaluation when it was at the same parameters (Ceres evaluates
@@ -417,9 +444,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       if (iteration_offset > 0 && excess_info.iteration == 0) return false;
       // The solver sees the excess over the collapsed value; the trace and the caller see the loss.
       IterationInfo info = excess_info;
-      info.iteration += iteration_offset;
       info.loss = problem.offset + excess_info.loss;
-      result.trace.push_back(info);
+      info = trace(info, lbfgs_first_iteration + iteration_offset, "lbfgs", rho);
       if (options.callback && options.callback(info)) return true;
       gap_reached = stop_at_gap &&
                     excess_info.loss - bound.excess <= options.relative_gap_tolerance * std::abs(result.bound);
@@ -430,7 +456,15 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u); ++round) {
       }
     }
-    LbfgsSummary summary = MinimizeLbfgs(objective, &u, lbfgs);
+    // A stop requested in a continuation stage skips the final stage.
+    LbfgsSummary summary;
+    if (stopped) {
+      summary.cancelled = true;
+      summary.message = "cancelled by the callback";
+      summary.grad_norm = result.trace.empty() ? summary.grad_norm : result.trace.back().grad_norm;
+    } else {
+      summary = MinimizeLbfgs(objective, &u, lbfgs);
+    }
     // A stop far above the precision floor (a failed line search, steps too small for |u|) restarts from the same
     // points with fresh curvature pairs and unit-norm sphere parameters.
     for (int restart = 0; restart < 3 && !summary.converged && !summary.cancelled && !gap_reached &&
@@ -477,16 +511,16 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
         return std::abs(z_polish.segment(block.offset, block.size).norm() - block.radius) <= 1e-9 * block.radius;
       });
       if (on_spheres) {
+        stage_begins("newton");
         const auto on_step = [&](int step, const Eigen::VectorXd& z_step, double excess, double length) {
           Eigen::VectorXd gradient_z;
           point_objective->Evaluate(z_step, &gradient_z);
           IterationInfo info;
-          info.iteration = summary.iterations + step;
+          info.iteration = step;
           info.loss = problem.offset + excess;
           info.grad_norm = TangentialGradientNorm(blocks, z_step, gradient_z);
           info.step_size = length;
-          info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          result.trace.push_back(info);
+          info = trace(info, lbfgs_first_iteration + summary.iterations, "newton", rho);
           if (options.callback) options.callback(info);
         };
         const int steps =
@@ -505,13 +539,13 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       summary.message = fmt::format("converged: relative gap to the bound <= {:.3g}", options.relative_gap_tolerance);
     }
     result.iterations += summary.iterations;
-    result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     result.converged = summary.converged;
     result.cancelled = summary.cancelled;
     result.message = summary.message;
     result.grad_norm = summary.grad_norm;
   }
 
+  stage_begins("evaluation");
   const Eigen::VectorXd z = PointsFromParameters(blocks, u);
   result.points = Eigen::Map<const Eigen::MatrixXd>(z.data(), h, num_points);
   if (options.loss == LossKind::kCrossEntropy) {
@@ -568,20 +602,59 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
   }
 
   if (options.certificate && point_objective) {
+    stage_begins("certificate");
     Eigen::MatrixXd span = result.points;
     if (options.loss == LossKind::kCrossEntropy) {
       span.conservativeResize(h, num_points + options.num_classes);
       span.rightCols(options.num_classes) = result.weights.transpose();
     }
     // Points converged to the precision floor stick out of the simplex's subspace by ~1e-8 of its scale.
-    const Eigen::Index flat = RotationOrbitDimension(options.dim, SpanRank(span, 1e-5));
+    // The span's rank (an SVD of h x N) only where the Hessian will be computed: at K = 1,000, h = 1,024 it took
+    // 64 s for a certificate then refused for its size.
+    const bool within_limit = TangentDimension(blocks) <= options.max_certificate_dim;
+    const Eigen::Index flat = within_limit ? RotationOrbitDimension(options.dim, SpanRank(span, 1e-5)) : 0;
     result.certificate = CertifyLocalMinimum(*point_objective, z, blocks, flat, options.max_certificate_dim);
     result.min_hessian_eigenvalue = result.certificate.min_eigenvalue;
   } else {
     result.certificate.message = options.mode == Mode::kSampled ? "not computed: sampled mode has no exact objective"
                                                                  : "not computed: disabled";
   }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();
   return result;
+}
+
+double EstimateMinimizeBytes(const MinimizeOptions& options) {
+  options.Validate();
+  const std::vector<int> counts = options.ClassCounts();
+  const double n = std::accumulate(counts.begin(), counts.end(), 0.0);
+  const double h = options.dim;
+  const double k = options.num_classes;
+  const bool ce = options.loss == LossKind::kCrossEntropy;
+  const double parameters = h * (n + (ce ? k : 0.0));
+  constexpr double kDouble = sizeof(double);
+  // Vectors of the parameters' length alive at once: u, z, both gradients, the recording objective's copies and
+  // Ceres' line-search vectors (about 16), and LBFGS' 2 m curvature pairs (SGD keeps a velocity instead).
+  const double vectors = options.mode == Mode::kSampled ? 12.0 : 2.0 * LbfgsOptions{}.memory + 16.0;
+  double bytes = vectors * parameters * kDouble;
+  const double batch = options.mode == Mode::kFull ? n : options.batch_size;
+  if (ce) {
+    bytes += 4.0 * n * k * kDouble;  // logits, probabilities and their gradient, N x K
+  } else {
+    const theory::SupConOptions kernel;
+    const double tile = std::min<double>(batch, static_cast<double>(kernel.TileColumns(static_cast<Eigen::Index>(batch))));
+    bytes += 2.0 * batch * tile * kDouble + 4.0 * batch * h * kDouble;  // similarity tile; a batch's points, gradient
+  }
+  if (options.mode == Mode::kSampled) bytes += options.evaluation_batches * (batch + 1.0) * sizeof(int);
+  if (options.mode == Mode::kMultiset) {
+    // The multiset's batches are enumerated and held with their weights.
+    const double count = std::min<double>(CountMultisets(static_cast<int>(n), options.batch_size), options.max_batches);
+    bytes += count * (batch + 2.0) * sizeof(int);
+  }
+  const double tangent = ce ? parameters : h * n - n;  // SC: each point on its sphere
+  if (options.certificate && options.mode != Mode::kSampled && tangent <= options.max_certificate_dim) {
+    bytes += 3.0 * tangent * tangent * kDouble;  // the dense Hessian, its eigen solver's workspace
+  }
+  return bytes;
 }
 
 }  // namespace dissect::optim

@@ -76,6 +76,8 @@ int RunSampledSgd(const MinimizeOptions& options,
     info.grad_norm = gradient.norm();
     info.step_size = learning_rate;
     info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    info.stage = "sgd";
+    info.radius = options.temperature.radius();
     trace->push_back(info);
     if (options.callback && options.callback(info)) {
       *cancelled = true;

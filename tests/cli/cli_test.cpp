@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <dissect/theory/npy.hpp>
 #include <filesystem>
 #include <fstream>
@@ -504,7 +505,8 @@ TEST_CASE("dissect minimize --out writes points, labels, W, trace and meta, and 
   CHECK(dissect::theory::ReadNpyLabels(out / "labels.npy").size() == 6);
   CHECK(dissect::theory::ReadNpyMatrix(out / "W.npy").rows() == 3);
   const std::string trace = ReadFile(out / "trace.csv");
-  CHECK(trace.rfind("iteration,loss,grad_norm,step_size,seconds\n", 0) == 0);
+  CHECK(trace.rfind("iteration,stage,radius,loss,grad_norm,step_size,seconds\n", 0) == 0);
+  CHECK(trace.find("\n0,lbfgs,1,") != std::string::npos);
   CHECK(nlohmann::json::parse(ReadFile(out / "meta.json")).contains("command_line"));
   CHECK(nlohmann::json::parse(ReadFile(out / "result.json")).contains("final_loss"));
   RequireUsageError("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --out " + Quote(out),
@@ -520,7 +522,7 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
   RequireUsageError("minimize --classes 1 --per-class 2 --dim 2 --radius 1", "num_classes (K) >= 2, got 1");
   RequireUsageError("minimize --classes 3 --per-class 0 --dim 2 --radius 1", "per_class (n) >= 1, got 0");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 0 --radius 1", "dim (h) >= 1, got 0");
-  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature -1", "expected temperature > 0, got -1");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature -1", "--temperature: expected a value > 0, got -1");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature nan", "temperature");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2", "give one of --radius and --temperature");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset", "batch_size (b) >= 2");
@@ -539,6 +541,54 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
                     "learning_rate > 0");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --gap-tolerance -1",
                     "relative_gap_tolerance >= 0");
+}
+
+TEST_CASE("dissect minimize off a terminal: a line per stage, and a heartbeat every DISSECT_PROGRESS_SECONDS") {
+  const std::string args = "minimize --classes 4 --per-class 3 --dim 3 --temperature 0.1";
+  const RunResult stages = Run(args);
+  REQUIRE(stages.exit_code == 0);
+  for (const char* stage : {"seed 0 (1/1): continuation at radius 1, ", "seed 0 (1/1): continuation at radius 2, ",
+                            "seed 0 (1/1): lbfgs, ", "seed 0 (1/1): evaluation, ", "seed 0 (1/1): certificate, "}) {
+    CHECK_THAT(stages.err, Catch::Contains(stage));
+  }
+  CHECK_THAT(stages.err, !Catch::Contains(" iteration "));  // no heartbeat within the default 30 s
+  ::setenv("DISSECT_PROGRESS_SECONDS", "0.000001", 1);
+  const RunResult heartbeat = Run(args);
+  ::unsetenv("DISSECT_PROGRESS_SECONDS");
+  REQUIRE(heartbeat.exit_code == 0);
+  CHECK_THAT(heartbeat.err, Catch::Contains("seed 0 (1/1): continuation iteration 1, loss "));
+  CHECK_THAT(heartbeat.err, Catch::Contains("seed 0 (1/1): lbfgs iteration "));
+  CHECK(heartbeat.err.find('\r') == std::string::npos);  // plain lines, not a redrawn one
+}
+
+TEST_CASE("Flag rules: values once accepted without a word are usage errors naming the flag and the range") {
+  RequireUsageError("train --train-limit -1", "--train-limit: expected a value >= 0, got -1 (0 means all images)");
+  RequireUsageError("noise --test-limit -5", "--test-limit: expected a value >= 0, got -5");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --restarts -1", "--restarts");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature 1e-300",
+                    "--temperature: expected a value >= 0.00142857, got 1e-300 (below 1/700 the between-class terms");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 30", "expected a value in [0, 26.4575], got 30");
+  RequireUsageError("minimize --classes 3 --per-class 2 --class-counts 2,2,2 --dim 2 --radius 1", "--per-class excludes --class-counts");
+  RequireUsageError("minimize --figure1 --classes 5", "--classes excludes --figure1");
+  RequireUsageError("minimize --sweep --dim 4", "--dim excludes --sweep");
+  for (const char* command : {"minimize --classes 3 --per-class 2 --dim 2 --radius 1", "train", "noise", "reproduce"}) {
+    RequireUsageError(std::string(command) + " --out ''", "--out: expected a folder, got an empty name");
+  }
+}
+
+TEST_CASE("dissect minimize and train: a problem that cannot fit in memory is refused before any work") {
+  // 10^8 points in 1,000 dimensions: 800 GB for the points alone (once std::bad_alloc after 17.6 s).
+  const RunResult minimize = Run("minimize --classes 100000 --per-class 1000 --dim 1000 --radius 1");
+  CHECK(minimize.exit_code == 2);
+  CHECK_THAT(minimize.err, Catch::Contains("minimize: needs ") &&
+                               Catch::Contains("(100000000 points in 1000 dimensions, full mode, estimated) but this "
+                                               "machine has ") &&
+                               Catch::Contains("of memory"));
+  // A batch of 10^9 images of 784 values, 5 bytes each: 3.6 TiB (once LibTorch's allocator message after 49.7 s).
+  const RunResult train = Run("train --batch-size 1000000000 --train-limit 500 --iterations 1");
+  CHECK(train.exit_code == 2);
+  CHECK_THAT(train.err, Catch::Contains("train: needs 3.6 TiB (at least: a batch of 1000000000 images of 1 x 28 x 28 "
+                                        "values, as uint8 and as float32) but this machine has "));
 }
 
 TEST_CASE("dissect train: a short SC run writes metrics, checkpoint and embeddings that numpy-compatible readers load") {
@@ -931,6 +981,65 @@ TEST_CASE("dissect train and dissect geometry: one definition, the same class-me
       CHECK(train["loss"].get<double>() == Approx(geometry["cross_entropy"].get<double>()).epsilon(1e-9));
     }
   }
+}
+
+TEST_CASE("dissect geometry --run DIR: a training run's exports and its own temperature, and which one was used") {
+  const fs::path dir = ScratchDir() / "geometry_run_tau05";
+  const nlohmann::json train = RunJson("train --loss supcon --temperature 0.5 --train-limit 600 --test-limit 200 "
+                                       "--iterations 40 --probe-iterations 0 --batch-size 128 --supcon-eval-batches 6 "
+                                       "--threads 2 --force --out " + Quote(dir));
+  const std::string seed = train["supcon_estimate_seed"].get<std::string>();
+  const nlohmann::json from_run = RunJson("geometry --run " + Quote(dir) + " --batch-size 128 --batches 6 --seed " + seed);
+  CHECK(from_run["temperature"].get<double>() == 0.5);
+  CHECK(from_run["temperature_source"] == "run");
+  CHECK(from_run["embeddings"] == (dir / "train_embeddings.npy").string());
+  CHECK(from_run["normalized"] == "yes: the SC figures use z / ||z||");
+  CHECK(train["loss"].get<double>() == Approx(from_run["supcon_batch_mean"].get<double>()).epsilon(1e-12));
+  const nlohmann::json test_split = RunJson("geometry --run " + Quote(dir) + " --split test");
+  CHECK(test_split["num_points"] == 200);
+  // Given wins, with a warning; without either, tau = 0.1 and the output says it was the default.
+  const RunResult given = Run("geometry --run " + Quote(dir) + " --temperature 0.2 --json");
+  REQUIRE(given.exit_code == 0);
+  CHECK(nlohmann::json::parse(given.out)["temperature_source"] == "given");
+  CHECK_THAT(given.err, Catch::Contains("warning: SC at the given tau = 0.2, not the run's tau = 0.5"));
+  const nlohmann::json by_default = RunJson("geometry --embeddings " + Quote(dir / "train_embeddings.npy") +
+                                            " --labels " + Quote(dir / "train_labels.npy"));
+  CHECK(by_default["temperature"].get<double>() == Approx(0.1).epsilon(1e-15));
+  CHECK(by_default["temperature_source"] == "default");
+  RequireUsageError("geometry --run " + Quote(dir) + " --labels " + Quote(dir / "train_labels.npy"),
+                    "give --run DIR or --embeddings/--labels/--weights, not both");
+  RequireUsageError("geometry --run " + Quote(ScratchDir() / "no_such_run"), "no such folder");
+  RequireUsageError("geometry --embeddings " + Quote(dir / "train_embeddings.npy"), "--labels y.npy, or --run DIR");
+}
+
+TEST_CASE("dissect loss --normalize: one convention with dissect geometry, and a warning off the unit sphere") {
+  // Points of norm 3: SC as given and SC on the unit sphere differ; geometry's full-batch SC is the normalized one.
+  Eigen::MatrixXd points(2, 6);
+  points << 3, 0, -3, 2.4, 0, -1.8, 0, 3, 0, 1.8, -3, 2.4;
+  Eigen::VectorXi labels(6);
+  labels << 0, 1, 2, 0, 1, 2;
+  const fs::path z = ScratchDir() / "normalize_z.npy", y = ScratchDir() / "normalize_y.npy";
+  dissect::theory::WriteNpyPoints(z, points);
+  dissect::theory::WriteNpyLabels(y, labels);
+  const std::string files = " --embeddings " + Quote(z) + " --labels " + Quote(y) + " --temperature 0.1";
+  const RunResult as_given = Run("loss --loss supcon" + files + " --json");
+  REQUIRE(as_given.exit_code == 0);
+  CHECK_THAT(as_given.err, Catch::Contains("warning: the embeddings' norms lie in [3, 3], not at 1"));
+  CHECK(nlohmann::json::parse(as_given.out)["normalized"] == "no: the embeddings as given");
+  const RunResult normalized = Run("loss --loss supcon --normalize" + files + " --json");
+  REQUIRE(normalized.exit_code == 0);
+  CHECK(normalized.err.empty());
+  const nlohmann::json value = nlohmann::json::parse(normalized.out);
+  CHECK_THAT(value["normalized"].get<std::string>(), Catch::StartsWith("yes"));
+  const nlohmann::json geometry = RunJson("geometry" + files + " --batch-size 6 --batches 2");
+  CHECK(value["value"].get<double>() == Approx(geometry["supcon_full_batch"].get<double>()).epsilon(1e-12));
+  CHECK(nlohmann::json::parse(as_given.out)["value"].get<double>() != Approx(value["value"].get<double>()));
+  // A zero embedding has no direction.
+  points.col(2).setZero();
+  dissect::theory::WriteNpyPoints(ScratchDir() / "normalize_zero.npy", points);
+  RequireUsageError("loss --loss supcon --normalize --embeddings " + Quote(ScratchDir() / "normalize_zero.npy") +
+                        " --labels " + Quote(y) + " --temperature 0.1",
+                    "embedding 2 has norm 0: --normalize needs a direction");
 }
 
 TEST_CASE("dissect geometry: bad input exits 2 with a clear error") {

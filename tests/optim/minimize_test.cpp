@@ -363,6 +363,55 @@ TEST_CASE("Minimize: the callback can cancel, and the trace lists the iterations
   }
 }
 
+TEST_CASE("Minimize: the trace holds every stage, numbered through, and on_stage names each as it begins", "[minimize]") {
+  // SC at rho = 4 (tau = 1/16): continuation at radii 1 and 2, then LBFGS at 4, then Newton steps (rho^2 K/(K-1) > 7).
+  MinimizeOptions options = Options(LossKind::kSupCon, Mode::kFull, 4, 3, 3);
+  options.temperature = Temperature::FromRadius(4.0);
+  std::vector<std::string> stages;
+  options.on_stage = [&](const std::string& stage) { stages.push_back(stage); };
+  const MinimizeResult result = Minimize(options);
+  REQUIRE(result.converged);
+  REQUIRE(stages.size() >= 5u);
+  CHECK(stages[0] == "continuation at radius 1");
+  CHECK(stages[1] == "continuation at radius 2");
+  CHECK(stages[2] == "lbfgs");
+  CHECK(stages[stages.size() - 2] == "evaluation");
+  CHECK(stages.back() == "certificate");
+  std::vector<std::string> traced;
+  for (std::size_t i = 0; i < result.trace.size(); ++i) {
+    const IterationInfo& info = result.trace[i];
+    if (traced.empty() || traced.back() != info.stage + std::to_string(info.radius)) {
+      traced.push_back(info.stage + std::to_string(info.radius));
+    }
+    if (i > 0) {
+      REQUIRE(info.iteration >= result.trace[i - 1].iteration);
+      REQUIRE(info.seconds >= result.trace[i - 1].seconds);
+    }
+    if (info.stage == std::string("continuation")) {
+      REQUIRE((info.radius == 1.0 || info.radius == 2.0));
+    } else {
+      REQUIRE(info.radius == 4.0);
+    }
+  }
+  REQUIRE(traced.size() >= 3u);
+  CHECK(traced[0] == "continuation" + std::to_string(1.0));
+  CHECK(traced[1] == "continuation" + std::to_string(2.0));
+  CHECK(traced[2] == "lbfgs" + std::to_string(4.0));
+  if (traced.size() > 3) CHECK(traced[3] == "newton" + std::to_string(4.0));
+  // Numbered through: the last entry is the last iteration counted, and a stage starts where the one before ended.
+  CHECK(result.trace.back().iteration == result.iterations);
+  CHECK(result.trace.front().iteration == 0);
+  CHECK(result.seconds >= result.trace.back().seconds);
+
+  SECTION("a stop asked for in a continuation stage ends the run there") {
+    options.callback = [](const IterationInfo& info) { return info.iteration >= 2; };
+    const MinimizeResult stopped = Minimize(options);
+    REQUIRE(stopped.cancelled);
+    REQUIRE(stopped.iterations == 2);
+    REQUIRE(stopped.trace.back().stage == std::string("continuation"));
+  }
+}
+
 // Regression test (optim/src/lbfgs.cpp, MinimizeLbfgs with Ceres' line search minimizer): when Ceres stops on its own
 // function or parameter tolerance (the "precision floor" path), it has already counted the last iteration but never
 // passes it to the IterationCallback, whose calls happen at the top of the next loop pass. So the trace holds

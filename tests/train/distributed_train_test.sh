@@ -83,3 +83,17 @@ assert r["status"] == "completed" and r["iterations_done"] == 600 and 0 < r["res
 print(f"killed rank 1: resumed on 1 rank from step {r['resumed_from']} to 600")
 PY
 echo "launcher exit status $status; rank 0 stopped $seconds s after rank 1 was killed: $(grep -m1 'rank 0 of 2' "$work/killed.err")"
+
+# 3. Rank 0 fails before the group forms (its --out cannot be created: a file stands in the path): the launcher
+#    stops rank 1, which waits in the rendezvous, at once, not after --grace (120 s) or --dist-timeout (120 s).
+touch "$work/a-file"
+started_at=$(date +%s.%N)
+status=0
+"$dissect" launch --processes 2 --grace 120 "${args[@]}" --loss supcon --iterations 20 --dist-timeout 120   --out "$work/a-file/run" > /dev/null 2> "$work/early.err" || status=$?
+seconds=$("$py" -c "import sys, time; print(f'{time.time() - float(sys.argv[1]):.2f}')" "$started_at")
+[ "$status" -eq 2 ] || { echo "FAIL: the launcher exited $status, not rank 0's 2"; cat "$work/early.err"; exit 1; }
+grep -q "launch: rank 0 failed before all 2 ranks joined the group; stopping the others" "$work/early.err" ||
+  { echo "FAIL: the launcher did not say why it stopped the others"; cat "$work/early.err"; exit 1; }
+"$py" -c "import sys; sys.exit(0 if float(sys.argv[1]) < 60 else 1)" "$seconds" ||
+  { echo "FAIL: the launcher took $seconds s after rank 0 failed before the rendezvous"; exit 1; }
+echo "rank 0 failed before the rendezvous: the launcher ended after $seconds s (grace 120 s)"

@@ -1,5 +1,7 @@
 #include "application.hpp"
 
+#include "flag_rules.hpp"
+
 namespace dissect::cli {
 
 Application::Application()
@@ -19,6 +21,7 @@ Application::Application()
                             RegisterGpuCheckCommand(app_)}) {
     commands_.insert(commands_.end(), registered.begin(), registered.end());
   }
+  ApplyFlagRules(app_);
 }
 
 std::optional<int> Application::Parse(int argc, char** argv, std::ostream& errors) {

@@ -131,7 +131,9 @@ Report GeometryReport(const theory::RepresentationGeometryResult& r, const Geome
   report.Add("uniformity_points", static_cast<long long>(r.uniformity_points), "uniformity points");
 
   report.Add("temperature", r.temperature, "SC temperature (tau)");
+  report.Add("temperature_source", source.temperature_source, "SC temperature from");
   report.Add("radius", r.radius, "SC radius (rho = 1/sqrt(tau))");
+  report.Add("normalized", std::string("yes: the SC figures use z / ||z||"), "embeddings normalized");
   report.Add("supcon_full_batch", r.supcon_full_batch, "SC, one batch of all N (sum)");
   report.Add("supcon_full_batch_simplex", r.supcon_full_batch_simplex, "SC at the simplex, same counts");
   report.Add("supcon_full_batch_gap", r.supcon_full_batch_gap, "SC full batch - simplex value");

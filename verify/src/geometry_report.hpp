@@ -15,6 +15,9 @@ struct GeometryReportSource {
   std::string embeddings;  // the .npy path, or what the caller passed ("array")
   std::string dtype;       // numpy's descr of the embeddings: "<f4", "<f8"
   std::uint64_t seed = 0;  // RepresentationGeometryOptions::seed
+  // Where the SC temperature came from: "given" (--temperature/--radius, or Python's argument), "run" (the training
+  // run's own, from --run DIR), "default" (0.1, the paper's, when neither was given).
+  std::string temperature_source = "given";
 };
 
 // How the caller names the inputs in its messages: paths and flags (the command) or parameters (Python).

@@ -3,6 +3,7 @@
 // --master HOST:PORT` on each instead (docs/cli.md).
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -55,7 +56,7 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
     throw std::invalid_argument("launch: expected the command to run after the launcher's flags, e.g. "
                                 "'dissect launch --processes 2 train --loss supcon ...'");
   }
-  for (const char* flag : {"--world-size", "--rank", "--master"}) {
+  for (const char* flag : {"--world-size", "--rank", "--master", "--launch-ready-fd"}) {
     if (HasFlag(args, flag)) {
       throw std::invalid_argument(fmt::format("launch: {} is set by the launcher; leave it out of the train flags", flag));
     }
@@ -69,13 +70,18 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
     args.push_back(std::to_string(std::max(1, cores / f.processes)));
   }
 
+  // Each rank writes a byte into this pipe once it joined the group: until all have, a failed rank means the group
+  // cannot form, and the others (waiting in the rendezvous) are stopped at once instead of after --grace.
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC | O_NONBLOCK) != 0) throw std::runtime_error("launch: cannot create a pipe");
   StopOnSignal stop_on_signal;
   std::vector<pid_t> pids;
   for (int rank = 0; rank < f.processes; ++rank) {
     std::vector<std::string> child = {"dissect"};
     child.insert(child.end(), args.begin(), args.end());
     for (const std::string& extra : {std::string("--world-size"), std::to_string(f.processes), std::string("--rank"),
-                                     std::to_string(rank), std::string("--master"), master}) {
+                                     std::to_string(rank), std::string("--master"), master,
+                                     std::string("--launch-ready-fd"), std::to_string(ready[1])}) {
       child.push_back(extra);
     }
     std::vector<char*> argv;
@@ -87,12 +93,14 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
       throw std::runtime_error("launch: fork failed");
     }
     if (pid == 0) {
+      ::fcntl(ready[1], F_SETFD, 0);  // the write end survives exec; the read end does not
       ::execv("/proc/self/exe", argv.data());
       std::fprintf(stderr, "error: launch: cannot start rank %d\n", rank);
       std::_Exit(127);
     }
     pids.push_back(pid);
   }
+  ::close(ready[1]);
   std::cerr << fmt::format("launch: {} ranks of 'dissect {}' with the master at {}\n", f.processes, args.front(), master);
 
   // Watch the ranks: the first failure starts the grace period in which the others should stop by themselves
@@ -102,8 +110,11 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
   Clock::time_point failed_at{};
   bool terminated = false, killed = false;
   int forwarded = 0;
+  int joined = 0;  // ranks that joined the group
   std::size_t running = pids.size();
   while (running > 0) {
+    char bytes[64];
+    for (ssize_t got; (got = ::read(ready[0], bytes, sizeof bytes)) > 0;) joined += static_cast<int>(got);
     int status = 0;
     const pid_t done = ::waitpid(-1, &status, WNOHANG);
     if (done > 0) {
@@ -116,6 +127,18 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
           if (first_failure == 0) {
             first_failure = codes[rank];
             failed_at = Clock::now();
+            if (joined < f.processes) {
+              // The group cannot form without this rank: nothing to wait for.
+              for (std::size_t r = 0; r < pids.size(); ++r) {
+                if (codes[r] < 0) ::kill(pids[r], SIGTERM);
+              }
+              if (running > 0) {
+                std::cerr << fmt::format("launch: rank {} failed before all {} ranks joined the group; stopping the "
+                                         "others\n", rank, f.processes);
+              }
+              terminated = true;
+              failed_at -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(f.grace));
+            }
           }
         }
       }
@@ -144,6 +167,7 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  ::close(ready[0]);
   return first_failure;
 }
 

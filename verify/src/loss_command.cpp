@@ -1,6 +1,7 @@
 // `dissect loss`: the SC or CE loss of embeddings saved by numpy.
 
 #include <algorithm>
+#include <cmath>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/cross_entropy_loss.hpp>
 #include <dissect/theory/npy.hpp>
@@ -26,6 +27,7 @@ struct LossFlags {
   std::string reduction = "sum";
   double base_temperature = 0.0;
   TemperatureFlags temperature;
+  bool normalize = false;
   bool json = false;
   CLI::Option* weights_option = nullptr;
   CLI::Option* labels_option = nullptr;
@@ -37,6 +39,38 @@ std::vector<int> ClassCounts(const Eigen::VectorXi& labels, int num_classes) {
   std::vector<int> counts(num_classes, 0);
   for (Eigen::Index i = 0; i < labels.size(); ++i) ++counts[labels[i]];
   return counts;
+}
+
+void AddNormalization(Report& report, bool normalize) {
+  report.Add("normalized",
+             std::string(normalize ? "yes: each embedding projected onto the unit sphere first (--normalize)"
+                                   : "no: the embeddings as given"),
+             "embeddings normalized");
+}
+
+// Projects each column onto the unit sphere; a zero column has no direction and is refused.
+void NormalizeColumns(const std::string& file, Eigen::MatrixXd* points) {
+  for (Eigen::Index i = 0; i < points->cols(); ++i) {
+    const double norm = points->col(i).norm();
+    if (!(norm > 0.0)) {
+      throw std::invalid_argument(fmt::format("{}: embedding {} has norm 0: --normalize needs a direction", file, i));
+    }
+    points->col(i) /= norm;
+  }
+}
+
+// SC's temperature assumes unit embeddings (rho = 1/sqrt(tau) is the radius of the paper's points); embeddings off
+// the unit sphere are computed as given, with a warning that says how far off they are and what --normalize does.
+void WarnOffSphere(const Eigen::MatrixXd& points) {
+  if (points.cols() == 0) return;
+  const Eigen::VectorXd norms = points.colwise().norm().transpose();
+  const double low = norms.minCoeff(), high = norms.maxCoeff();
+  if (std::abs(low - 1.0) <= 1e-6 && std::abs(high - 1.0) <= 1e-6) return;
+  std::cerr << fmt::format("warning: the embeddings' norms lie in [{:.6g}, {:.6g}], not at 1: SC is computed on them "
+                           "as given, so the temperature acts on these norms; --normalize projects them onto the "
+                           "unit sphere first (as dissect geometry, the reference SupCon code and "
+                           "pytorch-metric-learning do)\n",
+                           low, high);
 }
 
 int RunSupCon(const LossFlags& flags,
@@ -55,12 +89,14 @@ int RunSupCon(const LossFlags& flags,
     options.base_temperature = flags.base_temperature;
   }
   const theory::SupConResult result = theory::SupConLoss(points, labels, options, /*with_gradient=*/false);
+  if (!flags.normalize) WarnOffSphere(points);  // after every check of the input: an error comes alone
   const int num_classes = labels.maxCoeff() + 1;
   const std::vector<int> counts = ClassCounts(labels, num_classes);
 
   Report report;
   report.Add("value", result.value, fmt::format("SC loss ({})", theory::ToString(options.reduction)));
   report.Add("loss", std::string("supcon"));
+  AddNormalization(report, flags.normalize);
   report.Add("reduction", theory::ToString(options.reduction));
   report.Add("temperature", options.temperature.temperature());
   report.Add("radius", options.temperature.radius());
@@ -123,6 +159,7 @@ int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::Ve
   Report report;
   report.Add("value", result.value, "CE loss");
   report.Add("loss", std::string("ce"));
+  AddNormalization(report, flags.normalize);
   report.Add("num_points", static_cast<long long>(points.cols()), "points (N)");
   report.Add("dim", static_cast<long long>(points.rows()), "dimension (h)");
   report.Add("num_classes", static_cast<long long>(num_classes), "classes (rows of W)");
@@ -149,7 +186,8 @@ int RunLoss(const LossFlags& flags) {
   // (N, h), or (N, V, h) for SC: the V N views stacked view-major, each view carrying its sample's label.
   const theory::NpyViews views =
       flags.loss == "supcon" ? theory::ReadNpyViews(flags.embeddings) : theory::NpyViews{};
-  const Eigen::MatrixXd points = flags.loss == "supcon" ? views.points : theory::ReadNpyPoints(flags.embeddings);
+  Eigen::MatrixXd points = flags.loss == "supcon" ? views.points : theory::ReadNpyPoints(flags.embeddings);
+  if (flags.normalize) NormalizeColumns(flags.embeddings, &points);
   const Eigen::Index num_samples = flags.loss == "supcon" ? views.num_samples : points.cols();
   Eigen::VectorXi sample_labels;
   if (has_labels) {
@@ -195,7 +233,10 @@ std::vector<Command> RegisterLossCommand(CLI::App& app) {
           ->capture_default_str();
   flags->base_temperature_option = loss->add_option(
       "--base-temperature", flags->base_temperature, "SC reference reduction: base_tau (default: equal to tau)");
-  flags->temperature.AddTo(loss);
+  flags->temperature.AddTo(loss, TemperatureFlags::kEmbeddingsRadiusHelp);
+  loss->add_flag("--normalize", flags->normalize,
+                 "Project each embedding onto the unit sphere first (dissect geometry always does); without, the "
+                 "embeddings as given, with a warning for SC when they are off the unit sphere");
   loss->add_flag("--json", flags->json, "Print one JSON object");
   return {{loss, [flags] { return RunLoss(*flags); }}};
 }

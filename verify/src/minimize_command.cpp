@@ -2,6 +2,7 @@
 // fact, what the optimum is where no simplex fits, the paper's Figure 6 compositions, and a sweep.
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <dissect/optim/minimize.hpp>
 #include <dissect/theory/bounds.hpp>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 
 #include "commands.hpp"
+#include "memory_check.hpp"
 #include "minimize_figures.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
@@ -117,16 +119,23 @@ RestartSummary RunRestarts(optim::MinimizeOptions options, int restarts, Progres
     options.seed = first_seed + static_cast<std::uint64_t>(r);
     options.callback = [&](const optim::IterationInfo& info) {
       if (progress != nullptr) {
-        progress->Update(fmt::format("seed {} ({}/{}): iteration {}, loss {:.12g}, gradient {:.3g}, {:.1f} s",
+        progress->Update(fmt::format("seed {} ({}/{}): {} iteration {}, loss {:.12g}, gradient {:.3g}, {:.1f} s",
                                      options.seed,
                                      r + 1,
                                      restarts,
+                                     info.stage,
                                      info.iteration,
                                      info.loss,
                                      info.grad_norm,
                                      info.seconds));
       }
       return StopOnSignal::Requested() != 0;
+    };
+    options.on_stage = [&, started = std::chrono::steady_clock::now()](const std::string& stage) {
+      if (progress == nullptr) return;
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      progress->Update(fmt::format("seed {} ({}/{}): {}, {:.1f} s", options.seed, r + 1, restarts, stage, seconds),
+                       /*always=*/true);
     };
     optim::MinimizeResult result = optim::Minimize(options);
     summary.losses.push_back(result.final_loss);
@@ -186,6 +195,7 @@ void AddResult(const optim::MinimizeOptions& options, const RestartSummary& run,
                                                                 : nlohmann::ordered_json(nullptr)}});
   report->Add("iterations", static_cast<long long>(r.iterations));
   report->Add("seconds", r.seconds);
+  report->Add("memory_estimate_bytes", optim::EstimateMinimizeBytes(options), "estimated peak memory (bytes)");
   report->Add("converged", std::string(r.converged ? "true" : "false"));
   report->Add("message", r.message);
   const auto [low, high] = std::minmax_element(run.losses.begin(), run.losses.end());
@@ -208,11 +218,13 @@ void WriteOutputs(const fs::path& dir, const optim::MinimizeOptions& options, co
   theory::WriteNpyPoints(dir / "points.npy", r.points);
   theory::WriteNpyLabels(dir / "labels.npy", r.labels);
   if (options.loss == optim::LossKind::kCrossEntropy) theory::WriteNpyMatrix(dir / "W.npy", r.weights);
-  std::vector<std::vector<double>> rows;
+  // CSV by hand: the stage column is text, CsvTable writes doubles only.
+  std::string trace = "iteration,stage,radius,loss,grad_norm,step_size,seconds\n";
   for (const auto& info : r.trace) {
-    rows.push_back({static_cast<double>(info.iteration), info.loss, info.grad_norm, info.step_size, info.seconds});
+    trace += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", info.iteration, info.stage, info.radius,
+                         info.loss, info.grad_norm, info.step_size, info.seconds);
   }
-  WriteTextFileAtomic(dir / "trace.csv", CsvTable({"iteration", "loss", "grad_norm", "step_size", "seconds"}, rows));
+  WriteTextFileAtomic(dir / "trace.csv", trace);
   std::ostringstream json;
   report.Print(true, json);
   WriteTextFileAtomic(dir / "result.json", json.str());
@@ -221,8 +233,11 @@ void WriteOutputs(const fs::path& dir, const optim::MinimizeOptions& options, co
 
 int RunSingle(const MinimizeFlags& flags) {
   const optim::MinimizeOptions options = BuildOptions(flags);
-  if (!flags.out.empty()) PrepareOutputDirectory(flags.out, flags.force);
   const std::vector<int> counts = options.ClassCounts();
+  RequireMemory("minimize", optim::EstimateMinimizeBytes(options),
+                fmt::format("{} points in {} dimensions, {} mode, estimated", std::accumulate(counts.begin(), counts.end(), 0LL),
+                            options.dim, optim::ToString(options.mode)));
+  if (!flags.out.empty()) PrepareOutputDirectory(flags.out, flags.force);
   const bool simplex_problem =
       options.dim >= options.num_classes - 1 &&
       std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front(); });

@@ -1,5 +1,7 @@
 #pragma once
-// A progress line on stderr, redrawn in place, only when stderr is a terminal (docs/development.md, Output).
+// Progress on stderr (docs/cli.md, Progress). On a terminal: one line, redrawn in place. Off a terminal (a log file,
+// nohup, a batch scheduler): plain lines, one per event that asks for it (a stage beginning) and a heartbeat with
+// the latest text every DISSECT_PROGRESS_SECONDS seconds (default 30; 0 turns the heartbeat off).
 
 #include <string>
 
@@ -10,15 +12,19 @@ class ProgressLine {
   // `wanted` false: never draws (e.g. the ranks of a data-parallel run other than rank 0).
   explicit ProgressLine(bool wanted = true);
   ~ProgressLine();
-  // Redraws the line (at most ten times a second).
-  void Update(const std::string& text);
+  // Shows `text`: on a terminal the line is redrawn (at most ten times a second unless `event`); off a terminal a
+  // plain line is written when `event` (a stage begins) or when the heartbeat interval has passed.
+  void Update(const std::string& text, bool event = false);
   // Ends the line so that later output starts on a fresh one.
   void Finish();
 
  private:
-  bool enabled_;
+  bool wanted_;
+  bool terminal_;
+  double heartbeat_seconds_;
   bool dirty_ = false;
-  double last_ = -1.0;
+  double last_ = -1.0;       // terminal: last redraw
+  double last_line_ = 0.0;   // off a terminal: last plain line (or the construction)
 };
 
 }  // namespace dissect::cli

@@ -4,8 +4,8 @@
 
 namespace dissect::cli {
 
-void TemperatureFlags::AddTo(CLI::App* command) {
-  radius_option_ = command->add_option("--radius", radius_, "Radius rho of the feature sphere (tau = 1/rho^2)");
+void TemperatureFlags::AddTo(CLI::App* command, const std::string& radius_help) {
+  radius_option_ = command->add_option("--radius", radius_, radius_help);
   temperature_option_ = command->add_option("--temperature", temperature_, "Temperature tau (rho = 1/sqrt(tau))");
   radius_option_->excludes(temperature_option_);
 }

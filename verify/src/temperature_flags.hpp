@@ -9,8 +9,14 @@ namespace dissect::cli {
 
 class TemperatureFlags {
  public:
-  // Adds --radius and --temperature to `command`.
-  void AddTo(CLI::App* command);
+  // Adds --radius and --temperature to `command`. Where the points are the command's own (bound, minimize) rho is
+  // the radius of their sphere; where they are the user's embeddings (loss, geometry) it is only the scale 1/sqrt(tau),
+  // so those commands pass kEmbeddingsRadiusHelp.
+  void AddTo(CLI::App* command, const std::string& radius_help = kPointsRadiusHelp);
+
+  static constexpr const char* kPointsRadiusHelp = "Radius rho of the points' sphere (tau = 1/rho^2)";
+  static constexpr const char* kEmbeddingsRadiusHelp =
+      "rho = 1/sqrt(tau): the radius the paper's points would have; the embeddings are not projected onto it";
   // The scale the user gave; throws std::invalid_argument when neither or both were given, or the value is not > 0.
   theory::Temperature Get() const;
   // Whether either flag was given.

@@ -2,7 +2,10 @@
 // paper), evaluates it as it goes, checkpoints it, resumes it, and exports its representations.
 
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -12,6 +15,7 @@
 #include "commands.hpp"
 #include "dissect/train/communicator.hpp"
 #include "dissect/train/trainer.hpp"
+#include "memory_check.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
@@ -37,7 +41,17 @@ struct TrainCommandFlags : TrainFlags {
   std::string dist_interface;
   std::string dist_backend = "auto";
   bool sync_batch_norm = false;
+  int launch_ready_fd = -1;  // set by `dissect launch`: one byte written here once this rank joined its group
 };
+
+// Tells `dissect launch` that this rank joined its group: a rank failing before every rank did stops the others at
+// once, since the group can no longer form.
+void SignalJoined(int fd) {
+  if (fd < 0) return;
+  const char byte = 'j';
+  [[maybe_unused]] const ssize_t written = ::write(fd, &byte, 1);
+  ::close(fd);
+}
 
 int RunTrain(const TrainCommandFlags& f) {
   if (f.resume && f.out.empty()) throw std::invalid_argument("--resume needs --out DIR (the run's folder)");
@@ -75,10 +89,19 @@ int RunTrain(const TrainCommandFlags& f) {
   ProgressLine progress(lead);
   progress.Update("train: reading " + f.data + (f.data_dir.empty() ? "" : " from " + f.data_dir));
   const train::DataSplit data = LoadTrainingData(f);
+  {
+    // A lower bound: each rank's batch as gathered (uint8) and as float32, before any layer's activations.
+    const double local_batch = static_cast<double>(options.batch_size) / std::max<std::int64_t>(1, f.world_size);
+    const double image_values = static_cast<double>(data.train.ImageSize());
+    RequireMemory("train", local_batch * image_values * (sizeof(std::uint8_t) + sizeof(float)),
+                  fmt::format("at least: a batch of {:.0f} images of {} x {} x {} values, as uint8 and as float32",
+                              local_batch, data.train.channels, data.train.height, data.train.width));
+  }
   if (f.world_size > 1) {
     progress.Update(fmt::format("train: rank {} of {} joining the group at {}", f.rank, f.world_size, f.master));
     options.communicator = train::Communicator::Create(distributed, device);
   }
+  SignalJoined(f.launch_ready_fd);
   nlohmann::ordered_json run = TrainRunJson(f, options, data);
   run["world_size"] = f.world_size;
   run["sync_batch_norm"] = f.sync_batch_norm;
@@ -173,6 +196,8 @@ std::vector<Command> RegisterTrainCommand(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
       ->capture_default_str();
   cmd->add_flag("--sync-batch-norm", f->sync_batch_norm, "Batch-norm statistics over the global batch (all ranks)");
+  // Not for users: `dissect launch` passes the write end of its pipe (an empty group hides it from --help).
+  cmd->add_option("--launch-ready-fd", f->launch_ready_fd)->group("");
   return {{cmd, [f] { return RunTrain(*f); }}};
 }
 

@@ -56,6 +56,9 @@ RiemannianHessian ComputeRiemannianHessian(const Objective& points_objective,
 // under rotations. Throws std::invalid_argument unless 0 <= span_rank <= dim.
 Eigen::Index RotationOrbitDimension(int dim, int span_rank);
 
+// The dimension of the tangent space the certificate works in: each block loses the direction normal to its sphere.
+Eigen::Index TangentDimension(const std::vector<Block>& blocks);
+
 // The numerical rank of the columns of a matrix (singular values above tolerance * largest).
 int SpanRank(const Eigen::Ref<const Eigen::MatrixXd>& columns, double relative_tolerance = 1e-8);
 

@@ -65,6 +65,10 @@ struct MinimizeOptions {
   bool certificate = true;                                 // compute the Hessian certificate (small problems)
   Eigen::Index max_certificate_dim = 3000;                 // tangent dimension limit of the certificate
   IterationCallback callback;                              // progress and cancellation (true = stop)
+  // Called as each stage begins ("continuation at radius 2", "lbfgs", "newton", "evaluation", "certificate"), for
+  // progress between iterations; the work after the last iteration (evaluation, certificate) can take as long as
+  // the iterations at large N.
+  std::function<void(const std::string& stage)> on_stage;
 
   // Throws std::invalid_argument naming the first bad field ("Minimize(): expected per_class (n) >= 1, got 0").
   void Validate() const;
@@ -93,18 +97,26 @@ struct MinimizeResult {
   double grad_norm = std::numeric_limits<double>::quiet_NaN();
   HessianCertificate certificate;
   double min_hessian_eigenvalue = std::numeric_limits<double>::quiet_NaN();  // certificate.min_eigenvalue
-  // LBFGS iterations, continuation stages included, then Newton steps (the trace holds the last LBFGS stage and the
-  // Newton steps; a callback returning true does not stop the Newton steps, which are few).
+  // LBFGS iterations, continuation stages included, then Newton steps (a callback returning true does not stop the
+  // Newton steps, which are few).
   int iterations = 0;
-  double seconds = 0.0;   // wall time of the minimization, continuation stages included
+  double seconds = 0.0;   // wall time of the whole call: set-up, every stage, evaluation and certificate
   bool converged = false;
   bool cancelled = false;
   std::string message = "not run";
-  std::vector<IterationInfo> trace;  // one entry per iteration
+  // One entry per iteration of every stage, numbered through (continuation stages, then LBFGS with its restarts,
+  // then Newton steps); a stage's first entry is the previous stage's last iterate at the stage's own radius.
+  std::vector<IterationInfo> trace;
 };
 
 // Minimizes the loss over free points from a seeded random start. Numerical failure (no convergence) is data in the
 // result; invalid options throw std::invalid_argument (multiset beyond max_batches included).
 MinimizeResult Minimize(const MinimizeOptions& options);
+
+// About the peak memory Minimize(options) uses, in bytes, for refusing a problem that cannot fit before it starts:
+// the parameter-sized vectors (points, gradients, the LBFGS history, Ceres' own), the SC kernel's similarity tile,
+// CE's logits, the sampled mode's evaluation batches and the certificate's dense Hessian. An estimate, not a bound
+// (docs/cli.md, Memory, gives how it compares with measured peaks). Throws what Validate() throws.
+double EstimateMinimizeBytes(const MinimizeOptions& options);
 
 }  // namespace dissect::optim

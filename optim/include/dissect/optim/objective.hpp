@@ -25,6 +25,10 @@ struct IterationInfo {
   double grad_norm = std::numeric_limits<double>::quiet_NaN();   // stationarity measure (see MinimizeResult)
   double step_size = std::numeric_limits<double>::quiet_NaN();   // line-search step or learning rate
   double seconds = 0.0;                                          // wall time since the start
+  // Minimize(): the stage that produced it ("continuation", "lbfgs", "newton", "sgd") and the radius of the spheres
+  // the points were on (continuation stages run at radii below rho, where the loss is another function).
+  const char* stage = "";
+  double radius = std::numeric_limits<double>::quiet_NaN();
 };
 
 // Called after each iteration; returning true stops the solver (cancellation).
