@@ -110,7 +110,8 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
   Clock::time_point failed_at{};
   bool terminated = false, killed = false;
   int forwarded = 0;
-  int joined = 0;  // ranks that joined the group
+  int joined = 0;         // ranks that joined the group
+  double grace = f.grace;  // seconds the others get after the first failure
   std::size_t running = pids.size();
   while (running > 0) {
     char bytes[64];
@@ -128,16 +129,12 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
             first_failure = codes[rank];
             failed_at = Clock::now();
             if (joined < f.processes) {
-              // The group cannot form without this rank: nothing to wait for.
-              for (std::size_t r = 0; r < pids.size(); ++r) {
-                if (codes[r] < 0) ::kill(pids[r], SIGTERM);
-              }
+              // The group cannot form without this rank: no grace, the others only wait in the rendezvous.
+              grace = 0.0;
               if (running > 0) {
                 std::cerr << fmt::format("launch: rank {} failed before all {} ranks joined the group; stopping the "
                                          "others\n", rank, f.processes);
               }
-              terminated = true;
-              failed_at -= std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(f.grace));
             }
           }
         }
@@ -153,7 +150,7 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
     }
     if (first_failure != 0) {
       const double waited = std::chrono::duration<double>(Clock::now() - failed_at).count();
-      if ((!terminated && waited > f.grace) || (!killed && waited > f.grace + 10.0)) {
+      if ((!terminated && waited >= grace) || (!killed && waited > grace + 10.0)) {
         const int how = terminated ? SIGKILL : SIGTERM;
         for (std::size_t r = 0; r < pids.size(); ++r) {
           if (codes[r] < 0) {
