@@ -1010,6 +1010,21 @@ TEST_CASE("dissect geometry --run DIR: a training run's exports and its own temp
                     "give --run DIR or --embeddings/--labels/--weights, not both");
   RequireUsageError("geometry --run " + Quote(ScratchDir() / "no_such_run"), "no such folder");
   RequireUsageError("geometry --embeddings " + Quote(dir / "train_embeddings.npy"), "--labels y.npy, or --run DIR");
+  RequireUsageError("geometry --embeddings " + Quote(dir / "train_embeddings.npy") + " --labels " +
+                        Quote(dir / "train_labels.npy") + " --split test",
+                    "--split belongs to --run");
+  // A run folder without its exports, with a corrupt metrics.json, or with one that holds no settings.
+  const fs::path broken = ScratchDir() / "geometry_run_broken";
+  fs::remove_all(broken);
+  fs::create_directories(broken);
+  RequireUsageError("geometry --run " + Quote(broken), "train_embeddings.npy is missing (was the run exported?");
+  fs::copy_file(dir / "train_embeddings.npy", broken / "train_embeddings.npy");
+  fs::copy_file(dir / "train_labels.npy", broken / "train_labels.npy");
+  RequireUsageError("geometry --run " + Quote(broken), "metrics.json is missing");
+  std::ofstream(broken / "metrics.json") << "{\"run\": {\"loss\": ";
+  RequireUsageError("geometry --run " + Quote(broken), "metrics.json is corrupt (not JSON)");
+  std::ofstream(broken / "metrics.json") << "{\"history\": []}";
+  RequireUsageError("geometry --run " + Quote(broken), "metrics.json holds no run settings");
 }
 
 TEST_CASE("dissect loss --normalize: one convention with dissect geometry, and a warning off the unit sphere") {
