@@ -6,20 +6,32 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cstdio>
 #include <dissect/theory/npy.hpp>
 #include <dissect/theory/supcon_loss.hpp>
 #include <filesystem>
-#include <fmt/format.h>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "bench_support.hpp"
 
-extern "C" void dgemm_(const char*, const char*, const int*, const int*, const int*, const double*, const double*,
-                       const int*, const double*, const int*, const double*, double*, const int*, std::size_t,
+extern "C" void dgemm_(const char*,
+                       const char*,
+                       const int*,
+                       const int*,
+                       const int*,
+                       const double*,
+                       const double*,
+                       const int*,
+                       const double*,
+                       const int*,
+                       const double*,
+                       double*,
+                       const int*,
+                       std::size_t,
                        std::size_t);
 
 namespace {
@@ -50,10 +62,12 @@ double DgemmGflops(int repeats) {
 
 int main(int argc, char** argv) {
   double num_points_flag = 4096, dim_flag = 128, threads_flag = 2, repeats_flag = 5;
-  if (!dissect::bench::ParseFlags(argc, argv, {{"--num-points", &num_points_flag},
-                                               {"--dim", &dim_flag},
-                                               {"--threads", &threads_flag},
-                                               {"--repeats", &repeats_flag}})) {
+  if (!dissect::bench::ParseFlags(argc,
+                                  argv,
+                                  {{"--num-points", &num_points_flag},
+                                   {"--dim", &dim_flag},
+                                   {"--threads", &threads_flag},
+                                   {"--repeats", &repeats_flag}})) {
     return 2;
   }
   const int num_points = static_cast<int>(num_points_flag), dim = static_cast<int>(dim_flag);
@@ -88,7 +102,8 @@ int main(int argc, char** argv) {
   const double ours_gflops = flops / ours / 1e9;
 
   std::fprintf(stderr, "measuring PyTorch autograd on the same points...\n");
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / fmt::format("dissect_bench_{}", ::getpid());
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / fmt::format("dissect_bench_{}", ::getpid());
   std::filesystem::create_directories(dir);
   dissect::theory::WriteNpyPoints(dir / "z.npy", points);
   dissect::theory::WriteNpyLabels(dir / "y.npy", labels);
@@ -96,22 +111,34 @@ int main(int argc, char** argv) {
   const auto torch = dissect::bench::RunJsonCommand(
       fmt::format("/usr/bin/python3 '{}' loss --threads {} --repeats {} --temperature {} --points-file '{}' "
                   "--labels-file '{}'",
-                  script, threads, repeats, temperature, (dir / "z.npy").string(), (dir / "y.npy").string()));
+                  script,
+                  threads,
+                  repeats,
+                  temperature,
+                  (dir / "z.npy").string(),
+                  (dir / "y.npy").string()));
   std::filesystem::remove_all(dir);
   const double torch_seconds = torch["seconds"].get<double>();
   const double torch_value = torch["value"].get<double>();
   const double agreement = std::abs(value - torch_value) / std::abs(torch_value);
 
-  std::printf("SC loss + gradient, N = %d, h = %d, float64, tau = %g, %d threads (median of %d)\n", num_points, dim,
-              temperature, threads, repeats);
+  std::printf("SC loss + gradient, N = %d, h = %d, float64, tau = %g, %d threads (median of %d)\n",
+              num_points,
+              dim,
+              temperature,
+              threads,
+              repeats);
   std::printf("  dissect                 %10.4f s   %7.1f GFLOP/s   value %.15g\n", ours, ours_gflops, value);
   std::printf("  PyTorch autograd        %10.4f s                     value %.15g (relative difference %.2g)\n",
-              torch_seconds, torch_value, agreement);
+              torch_seconds,
+              torch_value,
+              agreement);
   std::printf("  DGEMM (2048^3)                        %7.1f GFLOP/s\n", dgemm_gflops);
   const double speedup = torch_seconds / ours;
   const double fraction = ours_gflops / dgemm_gflops;
   std::printf("ratio PyTorch / dissect:  %.2fx   (target >= 5x: %s)\n", speedup, speedup >= 5.0 ? "met" : "NOT met");
-  std::printf("fraction of DGEMM rate:   %.0f%%    (target >= 40%%: %s)\n", 100.0 * fraction,
+  std::printf("fraction of DGEMM rate:   %.0f%%    (target >= 40%%: %s)\n",
+              100.0 * fraction,
               fraction >= 0.4 ? "met" : "NOT met");
   return agreement < 1e-10 ? 0 : 1;
 }

@@ -22,7 +22,7 @@ packages=(
   "$catch2_package" nlohmann-json3-dev libcli11-dev
   zlib1g-dev libgloo-dev dataset-fashion-mnist
   python3-numpy python3-torch python3-torchvision python3-dev pybind11-dev python3-pytest
-  clang-tools-19 jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client gnuplot-nox
+  clang-tools-19 clang-format-19 jupyter-nbconvert python3-nbclient python3-ipykernel jupyter-client gnuplot-nox
 )
 
 as_root() {

@@ -1,8 +1,8 @@
 #include "dissect/optim/block_parametrization.hpp"
 
+#include <fmt/format.h>
 #include <cmath>
 #include <dissect/theory/check.hpp>
-#include <fmt/format.h>
 
 namespace dissect::optim {
 namespace {
@@ -33,7 +33,8 @@ void ValidateBlocks(const std::vector<Block>& blocks, Eigen::Index total_size) {
     next += block.size;
   }
   if (next != total_size) {
-    ThrowInvalidArgument("ValidateBlocks", fmt::format("expected blocks covering {} entries, got {}", total_size, next));
+    ThrowInvalidArgument("ValidateBlocks",
+                         fmt::format("expected blocks covering {} entries, got {}", total_size, next));
   }
 }
 

@@ -1,21 +1,21 @@
 #include "dissect/optim/certificate.hpp"
 
+#include <fmt/format.h>
 #include <Eigen/Eigenvalues>
 #include <Eigen/QR>
 #include <Eigen/SVD>
 #include <algorithm>
-#include <initializer_list>
 #include <cmath>
 #include <dissect/theory/check.hpp>
-#include <fmt/format.h>
+#include <initializer_list>
 
 namespace dissect::optim {
 
 Eigen::Index RotationOrbitDimension(int dim, int span_rank) {
   if (dim < 1 || span_rank < 0 || span_rank > dim) {
-    theory::ThrowInvalidArgument("RotationOrbitDimension",
-                                 fmt::format("expected 0 <= span_rank <= dim, got span_rank {} and dim {}", span_rank,
-                                             dim));
+    theory::ThrowInvalidArgument(
+        "RotationOrbitDimension",
+        fmt::format("expected 0 <= span_rank <= dim, got span_rank {} and dim {}", span_rank, dim));
   }
   const Eigen::Index h = dim;
   const Eigen::Index rest = dim - span_rank;
@@ -46,9 +46,8 @@ RiemannianHessian ComputeRiemannianHessian(const Objective& points_objective,
   RiemannianHessian result;
   result.tangent_dim = TangentDimension(blocks);
   if (result.tangent_dim > max_tangent_dim) {
-    result.message = fmt::format("not computed: tangent dimension {} exceeds the limit {}",
-                                 result.tangent_dim,
-                                 max_tangent_dim);
+    result.message =
+        fmt::format("not computed: tangent dimension {} exceeds the limit {}", result.tangent_dim, max_tangent_dim);
     return result;
   }
   points_objective.Evaluate(z, &result.gradient);
@@ -182,14 +181,15 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
     verdict = fmt::format(": no negative curvature, but {} directions are flatter than the resolution",
                           certificate.num_near_zero - expected_flat);
   }
-  certificate.message = fmt::format("{} tangent directions: {} negative, {} within {:.2g} of zero ({} expected from "
-                                    "rotations){}",
-                                    t,
-                                    certificate.num_negative,
-                                    certificate.num_near_zero,
-                                    certificate.zero_tolerance,
-                                    expected_flat,
-                                    verdict);
+  certificate.message = fmt::format(
+      "{} tangent directions: {} negative, {} within {:.2g} of zero ({} expected from "
+      "rotations){}",
+      t,
+      certificate.num_negative,
+      certificate.num_near_zero,
+      certificate.zero_tolerance,
+      expected_flat,
+      verdict);
   return certificate;
 }
 

@@ -3,12 +3,12 @@
 
 #include <ceres/ceres.h>
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <dissect/theory/check.hpp>
 #include <exception>
-#include <fmt/format.h>
 
 namespace dissect::optim {
 namespace {
@@ -98,21 +98,21 @@ void LbfgsOptions::Validate() const {
   theory::RequireAtLeast(kFunction, "max_iterations", max_iterations, 0);
   theory::RequireAtLeast(kFunction, "memory", memory, 1);
   if (!(gradient_tolerance >= 0.0)) {
-    theory::ThrowInvalidArgument(kFunction, fmt::format("expected gradient_tolerance >= 0, got {}", gradient_tolerance));
+    theory::ThrowInvalidArgument(kFunction,
+                                 fmt::format("expected gradient_tolerance >= 0, got {}", gradient_tolerance));
   }
   if (!(precision_floor_tolerance >= 0.0)) {
-    theory::ThrowInvalidArgument(kFunction,
-                                 fmt::format("expected precision_floor_tolerance >= 0, got {}", precision_floor_tolerance));
+    theory::ThrowInvalidArgument(
+        kFunction, fmt::format("expected precision_floor_tolerance >= 0, got {}", precision_floor_tolerance));
   }
 }
 
 LbfgsSummary MinimizeLbfgs(const Objective& objective, Eigen::VectorXd* x, const LbfgsOptions& options) {
   options.Validate();
   if (x == nullptr || x->size() != objective.NumParameters()) {
-    theory::ThrowInvalidArgument("MinimizeLbfgs",
-                                 fmt::format("expected a start of length {}, got {}",
-                                             objective.NumParameters(),
-                                             x == nullptr ? 0 : x->size()));
+    theory::ThrowInvalidArgument(
+        "MinimizeLbfgs",
+        fmt::format("expected a start of length {}, got {}", objective.NumParameters(), x == nullptr ? 0 : x->size()));
   }
   const auto start = std::chrono::steady_clock::now();
   std::exception_ptr error;
@@ -174,14 +174,15 @@ LbfgsSummary MinimizeLbfgs(const Objective& objective, Eigen::VectorXd* x, const
   if (summary.cancelled) {
     summary.message = "cancelled by the callback";
   } else if (summary.converged) {
-    summary.message = fmt::format("converged: gradient norm {:.3g} <= {:.3g}", summary.grad_norm,
-                                  options.gradient_tolerance);
+    summary.message =
+        fmt::format("converged: gradient norm {:.3g} <= {:.3g}", summary.grad_norm, options.gradient_tolerance);
   } else if (stalled && summary.grad_norm <= floor) {
     summary.converged = true;
-    summary.message = fmt::format("converged to the precision floor: no step changes the loss in double precision, "
-                                  "gradient norm {:.3g} <= {:.3g} * max(1, |loss|)",
-                                  summary.grad_norm,
-                                  options.precision_floor_tolerance);
+    summary.message = fmt::format(
+        "converged to the precision floor: no step changes the loss in double precision, "
+        "gradient norm {:.3g} <= {:.3g} * max(1, |loss|)",
+        summary.grad_norm,
+        options.precision_floor_tolerance);
   } else {
     summary.message = fmt::format("not converged: {} (gradient norm {:.3g} > {:.3g})",
                                   ceres_summary.message,

@@ -1,5 +1,6 @@
 #include "dissect/optim/minimize.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -7,7 +8,6 @@
 #include <dissect/theory/geometry.hpp>
 #include <dissect/theory/regular_simplex.hpp>
 #include <dissect/theory/supcon_loss.hpp>
-#include <fmt/format.h>
 #include <memory>
 #include <numeric>
 #include <random>
@@ -89,7 +89,8 @@ PointProblem MakePointObjective(const MinimizeOptions& options, const Eigen::Vec
     std::iota(all.indices.begin(), all.indices.end(), 0);
     batches.push_back(std::move(all));
   }
-  auto objective = std::make_unique<SupConPointObjective>(options.dim, labels, std::move(batches), SupConValue::kExcess);
+  auto objective =
+      std::make_unique<SupConPointObjective>(options.dim, labels, std::move(batches), SupConValue::kExcess);
   const double offset = objective->CollapseValue();
   return {std::move(objective), offset};
 }
@@ -229,8 +230,8 @@ struct Bound {
 Bound LowerBound(const MinimizeOptions& options, const std::vector<int>& counts) {
   const int k = options.num_classes;
   const bool attained = options.dim >= k - 1;
-  const std::string attainment = attained ? "attained at the simplex (h >= K-1)"
-                                          : "a lower bound that is not attained: h < K-1, no simplex fits";
+  const std::string attainment =
+      attained ? "attained at the simplex (h >= K-1)" : "a lower bound that is not attained: h < K-1, no simplex fits";
   if (!Balanced(counts)) {
     return {kNaN,
             options.mode == Mode::kComposition
@@ -289,7 +290,8 @@ Mode ParseMode(std::string_view name) {
   for (Mode mode : {Mode::kFull, Mode::kMultiset, Mode::kSampled, Mode::kComposition}) {
     if (name == ToString(mode)) return mode;
   }
-  ThrowInvalidArgument("ParseMode", fmt::format("expected mode full, multiset, sampled or composition, got '{}'", name));
+  ThrowInvalidArgument("ParseMode",
+                       fmt::format("expected mode full, multiset, sampled or composition, got '{}'", name));
 }
 
 std::vector<int> MinimizeOptions::ClassCounts() const {
@@ -305,17 +307,19 @@ void MinimizeOptions::Validate() const {
     RequireAtLeast(kFunction, "per_class (n)", per_class, 1);
   } else {
     if (static_cast<int>(class_counts.size()) != num_classes) {
-      ThrowInvalidArgument(kFunction,
-                           fmt::format("expected {} class counts (one per class), got {}", num_classes,
-                                       class_counts.size()));
+      ThrowInvalidArgument(
+          kFunction, fmt::format("expected {} class counts (one per class), got {}", num_classes, class_counts.size()));
     }
     for (std::size_t k = 0; k < class_counts.size(); ++k) {
       if (class_counts[k] < 0) {
-        ThrowInvalidArgument(kFunction, fmt::format("expected class counts >= 0, got {} for class {}", class_counts[k], k));
+        ThrowInvalidArgument(kFunction,
+                             fmt::format("expected class counts >= 0, got {} for class {}", class_counts[k], k));
       }
     }
-    RequireAtLeast(kFunction, "number of points (sum of class counts)",
-                   std::accumulate(class_counts.begin(), class_counts.end(), 0LL), 2);
+    RequireAtLeast(kFunction,
+                   "number of points (sum of class counts)",
+                   std::accumulate(class_counts.begin(), class_counts.end(), 0LL),
+                   2);
   }
   if (loss == LossKind::kCrossEntropy && (mode == Mode::kMultiset || mode == Mode::kComposition)) {
     ThrowInvalidArgument(kFunction,
@@ -330,7 +334,8 @@ void MinimizeOptions::Validate() const {
     ThrowInvalidArgument(kFunction, fmt::format("expected gradient_tolerance >= 0, got {}", gradient_tolerance));
   }
   if (!(relative_gap_tolerance >= 0.0)) {
-    ThrowInvalidArgument(kFunction, fmt::format("expected relative_gap_tolerance >= 0, got {}", relative_gap_tolerance));
+    ThrowInvalidArgument(kFunction,
+                         fmt::format("expected relative_gap_tolerance >= 0, got {}", relative_gap_tolerance));
   }
   RequireAtLeast(kFunction, "sgd_iterations", sgd_iterations, 1);
   theory::RequirePositive(kFunction, "learning_rate", learning_rate);
@@ -364,7 +369,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
   PointProblem problem;
   if (options.mode != Mode::kSampled) problem = MakePointObjective(options, labels);
   const Objective* point_objective = problem.objective.get();
-  Eigen::VectorXd u = RandomStart(blocks, static_cast<Eigen::Index>(blocks.back().offset + blocks.back().size), &engine);
+  Eigen::VectorXd u =
+      RandomStart(blocks, static_cast<Eigen::Index>(blocks.back().offset + blocks.back().size), &engine);
 
   if (options.mode == Mode::kSampled) {
     bool cancelled = false;
@@ -372,15 +378,17 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     result.iterations = detail::RunSampledSgd(options, labels, blocks, &engine, &u, &result.trace, &cancelled);
     result.cancelled = cancelled;
     result.converged = !cancelled;
-    result.message = cancelled ? "cancelled by the callback"
-                               : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
+    result.message =
+        cancelled ? "cancelled by the callback" : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
   } else {
     // SC at small tau (rho > 1): temperature continuation. The landscape at rho = 1 is benign, while at rho^2 = 20
     // the pull between far points is ~exp(-20) and random starts stall in metastable configurations. The
     // simplex is optimal at every radius, so the points are first minimized at rho = 1, 2, 4, ... (< rho), each
     // warm-starting the next; the parametrization is radius-free, so u carries over unchanged.
     const auto start = call_start;
-    const auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(); };
+    const auto elapsed = [&] {
+      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
     // Every stage's iterations go into one trace, numbered through, with the stage and its radius.
     const auto trace = [&](IterationInfo info, int first_iteration, const char* stage, double radius) {
       info.iteration += first_iteration;
@@ -447,13 +455,14 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
       info.loss = problem.offset + excess_info.loss;
       info = trace(info, lbfgs_first_iteration + iteration_offset, "lbfgs", rho);
       if (options.callback && options.callback(info)) return true;
-      gap_reached = stop_at_gap &&
-                    excess_info.loss - bound.excess <= options.relative_gap_tolerance * std::abs(result.bound);
+      gap_reached =
+          stop_at_gap && excess_info.loss - bound.excess <= options.relative_gap_tolerance * std::abs(result.bound);
       return gap_reached;
     };
     // On the line, signs are chosen before the descent too: a start on the wrong side flows into the saddle at 0.
     if (options.dim == 1) {
-      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u); ++round) {
+      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u);
+           ++round) {
       }
     }
     // A stop requested in a continuation stage skips the final stage.
@@ -479,7 +488,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     // On the line (h = 1) a sphere is two points and a ball's boundary too: no gradient step moves a point to the
     // other side. Flip single points while that lowers the loss, then let LBFGS settle again.
     if (options.dim == 1 && !summary.cancelled && !gap_reached) {
-      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u); ++round) {
+      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u);
+           ++round) {
         const int done = summary.iterations;
         iteration_offset = done;
         summary = MinimizeLbfgs(objective, &u, lbfgs);
@@ -523,8 +533,7 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
           info = trace(info, lbfgs_first_iteration + summary.iterations, "newton", rho);
           if (options.callback) options.callback(info);
         };
-        const int steps =
-            detail::NewtonPolish(*point_objective, blocks, kPolishMaxTangentDim, 20, &z_polish, on_step);
+        const int steps = detail::NewtonPolish(*point_objective, blocks, kPolishMaxTangentDim, 20, &z_polish, on_step);
         if (steps > 0) {
           u = ParametersFromPoints(blocks, z_polish);
           summary.iterations += steps;
@@ -554,8 +563,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
   const bool simplex_fits = h >= options.num_classes - 1;
   if (options.mode == Mode::kSampled) {
     // Monte-Carlo estimate over fresh i.i.d. batches; the simplex on the same batches (common random numbers).
-    const std::vector<WeightedBatch> batches = detail::DrawBatches(static_cast<int>(num_points), options.batch_size,
-                                                                   options.evaluation_batches, &engine);
+    const std::vector<WeightedBatch> batches =
+        detail::DrawBatches(static_cast<int>(num_points), options.batch_size, options.evaluation_batches, &engine);
     auto estimate = [&](const Eigen::VectorXd& points, double* stderr_out) {
       if (options.loss == LossKind::kCrossEntropy) {
         // CE is a per-sample mean: its expectation over i.i.d. batches is the mean over all points, exactly.
@@ -616,8 +625,8 @@ MinimizeResult Minimize(const MinimizeOptions& options) {
     result.certificate = CertifyLocalMinimum(*point_objective, z, blocks, flat, options.max_certificate_dim);
     result.min_hessian_eigenvalue = result.certificate.min_eigenvalue;
   } else {
-    result.certificate.message = options.mode == Mode::kSampled ? "not computed: sampled mode has no exact objective"
-                                                                 : "not computed: disabled";
+    result.certificate.message =
+        options.mode == Mode::kSampled ? "not computed: sampled mode has no exact objective" : "not computed: disabled";
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();
   return result;
@@ -641,7 +650,8 @@ double EstimateMinimizeBytes(const MinimizeOptions& options) {
     bytes += 4.0 * n * k * kDouble;  // logits, probabilities and their gradient, N x K
   } else {
     const theory::SupConOptions kernel;
-    const double tile = std::min<double>(batch, static_cast<double>(kernel.TileColumns(static_cast<Eigen::Index>(batch))));
+    const double tile =
+        std::min<double>(batch, static_cast<double>(kernel.TileColumns(static_cast<Eigen::Index>(batch))));
     bytes += 2.0 * batch * tile * kDouble + 4.0 * batch * h * kDouble;  // similarity tile; a batch's points, gradient
   }
   if (options.mode == Mode::kSampled) bytes += options.evaluation_batches * (batch + 1.0) * sizeof(int);

@@ -1,7 +1,7 @@
 #include "dissect/optim/multisets.hpp"
 
-#include <dissect/theory/check.hpp>
 #include <fmt/format.h>
+#include <dissect/theory/check.hpp>
 #include <limits>
 #include <numeric>
 
@@ -32,13 +32,13 @@ std::vector<std::vector<int>> EnumerateMultisets(int num_items, int size, std::u
   if (count > max_count) {
     theory::ThrowInvalidArgument(
         kFunction,
-        fmt::format("the multiset objective over N = {} points with batch size b = {} has {} batches, more than the "
-                    "limit of {}; use --mode sampled for large N",
-                    num_items,
-                    size,
-                    count == std::numeric_limits<std::uint64_t>::max() ? std::string("over 1.8e19")
-                                                                        : std::to_string(count),
-                    max_count));
+        fmt::format(
+            "the multiset objective over N = {} points with batch size b = {} has {} batches, more than the "
+            "limit of {}; use --mode sampled for large N",
+            num_items,
+            size,
+            count == std::numeric_limits<std::uint64_t>::max() ? std::string("over 1.8e19") : std::to_string(count),
+            max_count));
   }
   std::vector<std::vector<int>> multisets;
   multisets.reserve(count);

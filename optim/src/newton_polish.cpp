@@ -21,8 +21,7 @@ int NewtonPolish(const Objective& points_objective,
     if (!riemannian.computed || riemannian.tangent_dim == 0) break;
     const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(riemannian.hessian);
     const Eigen::VectorXd& eigenvalues = solver.eigenvalues();
-    const double resolution =
-        std::max({10.0 * riemannian.asymmetry, 1e-9 * eigenvalues.cwiseAbs().maxCoeff(), 1e-300});
+    const double resolution = std::max({10.0 * riemannian.asymmetry, 1e-9 * eigenvalues.cwiseAbs().maxCoeff(), 1e-300});
     const Eigen::VectorXd projected = solver.eigenvectors().transpose() * riemannian.tangent_gradient;
     Eigen::VectorXd scaled = Eigen::VectorXd::Zero(projected.size());
     for (Eigen::Index i = 0; i < projected.size(); ++i) {

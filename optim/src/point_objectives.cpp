@@ -1,11 +1,11 @@
 #include "dissect/optim/point_objectives.hpp"
 
+#include <fmt/format.h>
+#include <algorithm>
+#include <cmath>
 #include <dissect/theory/check.hpp>
 #include <dissect/theory/cross_entropy_loss.hpp>
 #include <dissect/theory/supcon_loss.hpp>
-#include <algorithm>
-#include <cmath>
-#include <fmt/format.h>
 
 namespace dissect::optim {
 namespace {
@@ -77,8 +77,8 @@ double SupConPointObjective::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& z
   if (full_batch_) {
     theory::SupConResult result = theory::SupConLoss(points, labels_, options, with_gradient);
     if (with_gradient) {
-      *gradient = Eigen::Map<const Eigen::VectorXd>(result.gradient.data(), result.gradient.size()) *
-                  batches_[0].weight;
+      *gradient =
+          Eigen::Map<const Eigen::VectorXd>(result.gradient.data(), result.gradient.size()) * batches_[0].weight;
     }
     return batches_[0].weight * (value_ == SupConValue::kExcess ? result.excess : result.value);
   }
@@ -98,7 +98,8 @@ double SupConPointObjective::Evaluate(const Eigen::Ref<const Eigen::VectorXd>& z
     total += batch.weight * (value_ == SupConValue::kExcess ? result.excess : result.value);
     if (with_gradient) {
       Eigen::Map<Eigen::MatrixXd> gradient_points(gradient->data(), dim_, labels_.size());
-      for (Eigen::Index j = 0; j < b; ++j) gradient_points.col(batch.indices[j]) += batch.weight * result.gradient.col(j);
+      for (Eigen::Index j = 0; j < b; ++j)
+        gradient_points.col(batch.indices[j]) += batch.weight * result.gradient.col(j);
     }
   }
   return total;

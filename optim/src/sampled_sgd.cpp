@@ -33,7 +33,8 @@ int RunSampledSgd(const MinimizeOptions& options,
     const double learning_rate = options.learning_rate * std::pow(1.0 - static_cast<double>(step) / steps, 5.0);
     double loss = 0.0;
     if (options.loss == LossKind::kSupCon) {
-      const SupConPointObjective batch_objective(options.dim, labels, DrawBatches(num_points, options.batch_size, 1, engine));
+      const SupConPointObjective batch_objective(
+          options.dim, labels, DrawBatches(num_points, options.batch_size, 1, engine));
       const ParametrizedObjective objective(batch_objective, blocks);
       loss = objective.Evaluate(*u, &gradient);
     } else {

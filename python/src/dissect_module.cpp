@@ -3,10 +3,10 @@
 // Python half (python/dissect/__init__.py) checks arguments, reshapes views and wraps the loss in a
 // torch.autograd.Function. C++ std::invalid_argument and std::domain_error reach Python as ValueError.
 
+#include <fmt/format.h>
 #include <pybind11/eigen.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-#include <fmt/format.h>
 #include <torch/extension.h>
 
 #include <cstdint>
@@ -73,8 +73,8 @@ Eigen::MatrixXd RegularSimplexRows(int num_classes, int dim, double radius, std:
 }
 
 py::dict MultisetBound(int num_classes, int per_class, int batch_size, double temperature) {
-  const theory::SupConMultisetBoundResult r =
-      theory::SupConMultisetBound(num_classes, per_class, batch_size, theory::Temperature::FromTemperature(temperature));
+  const theory::SupConMultisetBoundResult r = theory::SupConMultisetBound(
+      num_classes, per_class, batch_size, theory::Temperature::FromTemperature(temperature));
   py::dict out;
   out["value"] = r.value;
   out["log_value"] = r.log_value;

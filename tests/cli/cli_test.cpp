@@ -218,20 +218,16 @@ TEST_CASE("dissect loss ce: at the simplex the loss equals the CE bound, gap 0")
   dissect::theory::WriteNpyPoints(ScratchDir() / "simplex_z.npy", points);
   dissect::theory::WriteNpyLabels(ScratchDir() / "simplex_y.npy", labels);
   dissect::theory::WriteNpyMatrix(ScratchDir() / "simplex_w.npy", simplex.transpose());
-  const auto json = RunJson("loss --embeddings " + Quote(ScratchDir() / "simplex_z.npy") + " --labels " +
-                            Quote(ScratchDir() / "simplex_y.npy") + " --loss ce --weights " +
-                            Quote(ScratchDir() / "simplex_w.npy"));
+  const auto json =
+      RunJson("loss --embeddings " + Quote(ScratchDir() / "simplex_z.npy") + " --labels " +
+              Quote(ScratchDir() / "simplex_y.npy") + " --loss ce --weights " + Quote(ScratchDir() / "simplex_w.npy"));
   CHECK(json["value"].get<double>() == Approx(0.3689811354013154).epsilon(1e-13));
   CHECK(json["gap"].get<double>() == Approx(0.0).margin(1e-13));
 }
 
 TEST_CASE("dissect: --help of every command exits 0 and --version prints the version") {
-  for (const char* args : {"--help",
-                           "bound --help",
-                           "bound ce --help",
-                           "bound supcon --help",
-                           "bound report --help",
-                           "loss --help"}) {
+  for (const char* args :
+       {"--help", "bound --help", "bound ce --help", "bound supcon --help", "bound report --help", "loss --help"}) {
     const RunResult result = Run(args);
     INFO(args);
     CHECK(result.exit_code == 0);
@@ -304,32 +300,27 @@ TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
   RequireUsageError("loss --embeddings " + Quote(text) + " --labels " + y + " --loss supcon --temperature 1",
                     "bad magic");
   const std::string f64_payload(6 * 8, '\0');
-  const fs::path truncated = WriteRawNpy("truncated.npy",
-                                         "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }",
-                                         f64_payload.substr(0, 40));
+  const fs::path truncated = WriteRawNpy(
+      "truncated.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", f64_payload.substr(0, 40));
   RequireUsageError("loss --embeddings " + Quote(truncated) + " --labels " + y + " --loss supcon --temperature 1",
                     "truncated");
   const fs::path garbage = WriteRawNpy("garbage.npy", "{'descr': '<f8', 'fortran_order': Maybe}", f64_payload);
   RequireUsageError("loss --embeddings " + Quote(garbage) + " --labels " + y + " --loss supcon --temperature 1",
                     "corrupt header");
-  const fs::path fortran = WriteRawNpy("fortran.npy",
-                                       "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }",
-                                       f64_payload);
+  const fs::path fortran =
+      WriteRawNpy("fortran.npy", "{'descr': '<f8', 'fortran_order': True, 'shape': (3, 2), }", f64_payload);
   RequireUsageError("loss --embeddings " + Quote(fortran) + " --labels " + y + " --loss supcon --temperature 1",
                     "Fortran-order");
-  const fs::path complex = WriteRawNpy("complex.npy",
-                                       "{'descr': '<c16', 'fortran_order': False, 'shape': (3,), }",
-                                       f64_payload);
+  const fs::path complex =
+      WriteRawNpy("complex.npy", "{'descr': '<c16', 'fortran_order': False, 'shape': (3,), }", f64_payload);
   RequireUsageError("loss --embeddings " + Quote(complex) + " --labels " + y + " --loss supcon --temperature 1",
                     "unsupported dtype '<c16'");
-  const fs::path rank3 = WriteRawNpy("rank3.npy",
-                                     "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1), }",
-                                     f64_payload);
+  const fs::path rank3 =
+      WriteRawNpy("rank3.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1), }", f64_payload);
   RequireUsageError("loss --embeddings " + Quote(rank3) + " --labels " + y + " --loss ce --weights " + y,
                     "expected a 2-D array, got 3 dimensions");
-  const fs::path rank4 = WriteRawNpy("rank4.npy",
-                                     "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1, 1), }",
-                                     f64_payload);
+  const fs::path rank4 =
+      WriteRawNpy("rank4.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2, 1, 1), }", f64_payload);
   RequireUsageError("loss --embeddings " + Quote(rank4) + " --labels " + y + " --loss supcon --temperature 1",
                     "expected a 2-D (N, h) or 3-D (N, V, h) array, got 4 dimensions");
   // (N, V, h) for SC: 3 samples of 2 views, against labels of another length.
@@ -368,16 +359,27 @@ TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
 }
 
 TEST_CASE("dissect minimize: the multiset objective of Figure 5 reaches 25205.688636803963") {
-  const auto json = RunJson("minimize --loss supcon --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset "
-                            "--batch-size 9");
+  const auto json = RunJson(
+      "minimize --loss supcon --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset "
+      "--batch-size 9");
   CHECK(json["final_loss"].get<double>() == Approx(25205.688636803963).epsilon(1e-9));
   CHECK(json["bound"].get<double>() == Approx(25205.688636803963).epsilon(1e-12));
   CHECK(std::abs(json["rel_gap"].get<double>()) < 1e-9);
   CHECK(json["max_gram_error"].get<double>() < 1e-6);
   CHECK(json["strict_local_minimum_up_to_rotation"] == "true");
   CHECK(json["converged"] == "true");
-  for (const char* field : {"final_loss", "bound", "gap", "rel_gap", "max_gram_error", "max_within_class_spread",
-                            "grad_norm", "min_hessian_eigenvalue", "iterations", "seconds", "converged", "message"}) {
+  for (const char* field : {"final_loss",
+                            "bound",
+                            "gap",
+                            "rel_gap",
+                            "max_gram_error",
+                            "max_within_class_spread",
+                            "grad_norm",
+                            "min_hessian_eigenvalue",
+                            "iterations",
+                            "seconds",
+                            "converged",
+                            "message"}) {
     INFO(field);
     CHECK(json.contains(field));
   }
@@ -385,8 +387,9 @@ TEST_CASE("dissect minimize: the multiset objective of Figure 5 reaches 25205.68
 
 TEST_CASE("dissect minimize: a certificate not computed is unknown, null in JSON and not false in the table") {
   // Tangent dimension N (h - 1) = 100 * 39 = 3,900 above the dense certificate's limit of 3,000, and --no-certificate.
-  for (const std::string extra : {"--classes 10 --per-class 10 --dim 40", "--classes 3 --per-class 2 --dim 2 "
-                                                                           "--no-certificate"}) {
+  for (const std::string extra : {"--classes 10 --per-class 10 --dim 40",
+                                  "--classes 3 --per-class 2 --dim 2 "
+                                  "--no-certificate"}) {
     CAPTURE(extra);
     const std::string args = "minimize --loss supcon --temperature 0.5 " + extra;
     const auto json = RunJson(args);
@@ -487,8 +490,9 @@ TEST_CASE("dissect minimize --figure5: per-batch SC by label configuration sums 
 }
 
 TEST_CASE("dissect minimize --sweep: a small grid passes and prints a verdict") {
-  const auto json = RunJson("minimize --sweep --sweep-classes 2,3 --sweep-temperatures 1 --sweep-per-class 1,3 "
-                            "--sweep-seeds 2");
+  const auto json = RunJson(
+      "minimize --sweep --sweep-classes 2,3 --sweep-temperatures 1 --sweep-per-class 1,3 "
+      "--sweep-seeds 2");
   CHECK(json["failures"] == 0);
   // 2 losses x 2 K x 4 h (K-1, K, 2K, 4K) x 1 tau x 2 n.
   CHECK(json["configurations"] == 2 * 2 * 4 * 1 * 2);
@@ -522,13 +526,15 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
   RequireUsageError("minimize --classes 1 --per-class 2 --dim 2 --radius 1", "num_classes (K) >= 2, got 1");
   RequireUsageError("minimize --classes 3 --per-class 0 --dim 2 --radius 1", "per_class (n) >= 1, got 0");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 0 --radius 1", "dim (h) >= 1, got 0");
-  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature -1", "--temperature: expected a value > 0, got -1");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature -1",
+                    "--temperature: expected a value > 0, got -1");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature nan", "temperature");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2", "give one of --radius and --temperature");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset", "batch_size (b) >= 2");
-  RequireUsageError("minimize --classes 3 --per-class 20 --dim 2 --radius 1 --mode multiset --batch-size 9 "
-                    "--max-batches 1000",
-                    "more than the limit of 1000");
+  RequireUsageError(
+      "minimize --classes 3 --per-class 20 --dim 2 --radius 1 --mode multiset --batch-size 9 "
+      "--max-batches 1000",
+      "more than the limit of 1000");
   RequireUsageError("minimize --loss ce --classes 3 --per-class 2 --dim 2 --radius 1 --mode multiset --batch-size 4",
                     "CE is a per-sample mean");
   RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --mode composition", "needs --composition");
@@ -536,9 +542,10 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
                     "expected 3 class counts");
   RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --class-counts 5,-1,2", "class counts >= 0");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --weight-norm 0", "weight_norm > 0");
-  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode sampled --batch-size 4 "
-                    "--learning-rate -1",
-                    "learning_rate > 0");
+  RequireUsageError(
+      "minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode sampled --batch-size 4 "
+      "--learning-rate -1",
+      "learning_rate > 0");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --gap-tolerance -1",
                     "relative_gap_tolerance >= 0");
 }
@@ -547,8 +554,11 @@ TEST_CASE("dissect minimize off a terminal: a line per stage, and a heartbeat ev
   const std::string args = "minimize --classes 4 --per-class 3 --dim 3 --temperature 0.1";
   const RunResult stages = Run(args);
   REQUIRE(stages.exit_code == 0);
-  for (const char* stage : {"seed 0 (1/1): continuation at radius 1, ", "seed 0 (1/1): continuation at radius 2, ",
-                            "seed 0 (1/1): lbfgs, ", "seed 0 (1/1): evaluation, ", "seed 0 (1/1): certificate, "}) {
+  for (const char* stage : {"seed 0 (1/1): continuation at radius 1, ",
+                            "seed 0 (1/1): continuation at radius 2, ",
+                            "seed 0 (1/1): lbfgs, ",
+                            "seed 0 (1/1): evaluation, ",
+                            "seed 0 (1/1): certificate, "}) {
     CHECK_THAT(stages.err, Catch::Contains(stage));
   }
   CHECK_THAT(stages.err, !Catch::Contains(" iteration "));  // no heartbeat within the default 30 s
@@ -567,8 +577,10 @@ TEST_CASE("Flag rules: values once accepted without a word are usage errors nami
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --restarts -1", "--restarts");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature 1e-300",
                     "--temperature: expected a value >= 0.00142857, got 1e-300 (below 1/700 the between-class terms");
-  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 30", "expected a value in [0, 26.4575], got 30");
-  RequireUsageError("minimize --classes 3 --per-class 2 --class-counts 2,2,2 --dim 2 --radius 1", "--per-class excludes --class-counts");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 30",
+                    "expected a value in [0, 26.4575], got 30");
+  RequireUsageError("minimize --classes 3 --per-class 2 --class-counts 2,2,2 --dim 2 --radius 1",
+                    "--per-class excludes --class-counts");
   RequireUsageError("minimize --figure1 --classes 5", "--classes excludes --figure1");
   RequireUsageError("minimize --sweep --dim 4", "--dim excludes --sweep");
   for (const char* command : {"minimize --classes 3 --per-class 2 --dim 2 --radius 1", "train", "noise", "reproduce"}) {
@@ -580,29 +592,39 @@ TEST_CASE("dissect minimize and train: a problem that cannot fit in memory is re
   // 10^8 points in 1,000 dimensions: 800 GB for the points alone (once std::bad_alloc after 17.6 s).
   const RunResult minimize = Run("minimize --classes 100000 --per-class 1000 --dim 1000 --radius 1");
   CHECK(minimize.exit_code == 2);
-  CHECK_THAT(minimize.err, Catch::Contains("minimize: needs ") &&
-                               Catch::Contains("(100000000 points in 1000 dimensions, full mode, estimated) but this "
-                                               "machine has ") &&
-                               Catch::Contains("of memory"));
+  CHECK_THAT(minimize.err,
+             Catch::Contains("minimize: needs ") &&
+                 Catch::Contains("(100000000 points in 1000 dimensions, full mode, estimated) but this "
+                                 "machine has ") &&
+                 Catch::Contains("of memory"));
   // A batch of 10^9 images of 784 values, 5 bytes each: 3.6 TiB (once LibTorch's allocator message after 49.7 s).
   const RunResult train = Run("train --batch-size 1000000000 --train-limit 500 --iterations 1");
   CHECK(train.exit_code == 2);
-  CHECK_THAT(train.err, Catch::Contains("train: needs 3.6 TiB (at least: a batch of 1000000000 images of 1 x 28 x 28 "
-                                        "values, as uint8 and as float32) but this machine has "));
+  CHECK_THAT(train.err,
+             Catch::Contains("train: needs 3.6 TiB (at least: a batch of 1000000000 images of 1 x 28 x 28 "
+                             "values, as uint8 and as float32) but this machine has "));
 }
 
-TEST_CASE("dissect train: a short SC run writes metrics, checkpoint and embeddings that numpy-compatible readers load") {
+TEST_CASE(
+    "dissect train: a short SC run writes metrics, checkpoint and embeddings that numpy-compatible readers load") {
   const fs::path dir = ScratchDir() / "train_out";
   fs::remove_all(dir);
   const nlohmann::json result = RunJson(
       "train --loss supcon --train-limit 3000 --test-limit 500 --iterations 40 --eval-every 20 --probe-iterations 50 "
-      "--supcon-eval-batches 2 --threads 2 --out '" + dir.string() + "'");
+      "--supcon-eval-batches 2 --threads 2 --out '" +
+      dir.string() + "'");
   CHECK(result["status"] == "completed");
   CHECK(result["iterations_done"] == 40);
   CHECK(result["encoder"] == "mlp 784-256-256-128 post-ReLU (features >= 0)");
   CHECK(result["run"]["temperature"] == 0.1);
-  for (const char* name : {"meta.json", "metrics.csv", "metrics.json", "checkpoint.pt", "train_embeddings.npy",
-                           "train_labels.npy", "test_embeddings.npy", "test_labels.npy"}) {
+  for (const char* name : {"meta.json",
+                           "metrics.csv",
+                           "metrics.json",
+                           "checkpoint.pt",
+                           "train_embeddings.npy",
+                           "train_labels.npy",
+                           "test_embeddings.npy",
+                           "test_labels.npy"}) {
     CHECK(fs::exists(dir / name));
   }
   CHECK(!fs::exists(dir / "classifier.npy"));  // SC has no classifier
@@ -647,8 +669,8 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
   RequireUsageError("train --resume --out '" + empty.string() + "'", "holds no checkpoint.pt");
   const fs::path bad_data = ScratchDir() / "bad_idx";
   fs::create_directories(bad_data);
-  for (const char* name : {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
-                           "t10k-labels-idx1-ubyte"}) {
+  for (const char* name :
+       {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
     std::ofstream(bad_data / name) << "garbage";
   }
   RequireUsageError("train --data mnist --data-dir '" + bad_data.string() + "'", "train-images-idx3-ubyte");
@@ -781,11 +803,12 @@ TEST_CASE("dissect reproduce: the trained-encoder and correlation claims over se
     CHECK(claim["id"] == ids[i]);
     failed += claim["verdict"] == "FAIL" ? 1 : 0;
     // Every empirical claim carries its named test, interval and run count.
-    for (const char* field : {"test", "estimate", "interval", "confidence", "runs", "power"}) CHECK(claim.contains(field));
+    for (const char* field : {"test", "estimate", "interval", "confidence", "runs", "power"})
+      CHECK(claim.contains(field));
     CHECK(claim["interval"].size() == 2);
     if (claim["verdict"] == "INCONCLUSIVE") CHECK_FALSE(claim["decides"].get<std::string>().empty());
   }
-  CHECK(result["claims"][0]["runs"] == 4);  // quick: 4 seeds per arm
+  CHECK(result["claims"][0]["runs"] == 4);                                                    // quick: 4 seeds per arm
   CHECK_THAT(result["claims"][1]["expected"].get<std::string>(), Catch::Contains("0.5000"));  // post-ReLU target
   CHECK(run.exit_code == (failed > 0 ? 1 : 0));
   CHECK_THAT(result["claims"][3]["measured"].get<std::string>(), Catch::Contains("supcon: rho -"));
@@ -889,8 +912,13 @@ TEST_CASE("dissect geometry --json: at a simplex the distances and NC metrics ar
     CHECK(json[key]["max"].get<double>() == Approx(simplex).epsilon(1e-12));
   }
   CHECK(json["sample_similarity"]["median"].get<double>() == Approx(1.0).epsilon(1e-7));
-  for (const char* key : {"within_class_variability", "equinorm", "equiangularity", "max_angle_equiangularity",
-                          "self_duality", "alignment", "simplex_distance"}) {
+  for (const char* key : {"within_class_variability",
+                          "equinorm",
+                          "equiangularity",
+                          "max_angle_equiangularity",
+                          "self_duality",
+                          "alignment",
+                          "simplex_distance"}) {
     CAPTURE(key);
     CHECK(json[key].get<double>() == Approx(0.0).margin(1e-10));
   }
@@ -950,7 +978,8 @@ TEST_CASE("dissect geometry: --radius 2 equals --temperature 0.25, float32 input
   CHECK(table.err.empty());  // no progress line when stderr is not a terminal
 }
 
-TEST_CASE("dissect train and dissect geometry: one definition, the same class-mean similarity, spread and SC estimate") {
+TEST_CASE(
+    "dissect train and dissect geometry: one definition, the same class-mean similarity, spread and SC estimate") {
   // The same exported embeddings, the SC estimate's seed and sizes: every shared number agrees to rounding.
   for (const char* loss : {"supcon", "ce"}) {
     INFO(loss);
@@ -985,11 +1014,14 @@ TEST_CASE("dissect train and dissect geometry: one definition, the same class-me
 
 TEST_CASE("dissect geometry --run DIR: a training run's exports and its own temperature, and which one was used") {
   const fs::path dir = ScratchDir() / "geometry_run_tau05";
-  const nlohmann::json train = RunJson("train --loss supcon --temperature 0.5 --train-limit 600 --test-limit 200 "
-                                       "--iterations 40 --probe-iterations 0 --batch-size 128 --supcon-eval-batches 6 "
-                                       "--threads 2 --force --out " + Quote(dir));
+  const nlohmann::json train = RunJson(
+      "train --loss supcon --temperature 0.5 --train-limit 600 --test-limit 200 "
+      "--iterations 40 --probe-iterations 0 --batch-size 128 --supcon-eval-batches 6 "
+      "--threads 2 --force --out " +
+      Quote(dir));
   const std::string seed = train["supcon_estimate_seed"].get<std::string>();
-  const nlohmann::json from_run = RunJson("geometry --run " + Quote(dir) + " --batch-size 128 --batches 6 --seed " + seed);
+  const nlohmann::json from_run =
+      RunJson("geometry --run " + Quote(dir) + " --batch-size 128 --batches 6 --seed " + seed);
   CHECK(from_run["temperature"].get<double>() == 0.5);
   CHECK(from_run["temperature_source"] == "run");
   CHECK(from_run["embeddings"] == (dir / "train_embeddings.npy").string());
@@ -1093,8 +1125,8 @@ TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise
   CHECK_THAT(ce["seeds"][0]["note"].get<std::string>(), Catch::Contains("p = 0, 0.5 or 1"));
   CHECK(ce["power_law"]["shape"] == "insufficient data");
   CHECK(result["analysis"]["claims"].empty());  // the claims need both CE and SC
-  for (const char* name : {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_r0_p0.000.csv",
-                           "run_ce_r1_p0.500.json"}) {
+  for (const char* name :
+       {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_r0_p0.000.csv", "run_ce_r1_p0.500.json"}) {
     CHECK(fs::exists(dir / name));
   }
   const nlohmann::json noise = nlohmann::json::parse(ReadFile(dir / "noise.json"));

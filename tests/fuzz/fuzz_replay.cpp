@@ -1,6 +1,6 @@
 // Replay driver for the fuzz targets (.npy, image sets), for builds without libFuzzer (the default g++ build and its
-// tests): runs every seed file as is, then `iterations` seeded random mutations of them (bit flips, byte overwrites, truncation,
-// insertion and digits changed in the header, which is where shapes live).
+// tests): runs every seed file as is, then `iterations` seeded random mutations of them (bit flips, byte overwrites,
+// truncation, insertion and digits changed in the header, which is where shapes live).
 //   <target>_fuzz_replay ITERATIONS SEED_FILE...
 
 #include <cstdint>
@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
     }
     LLVMFuzzerTestOneInput(input.data(), input.size());
   }
-  std::printf("%ld mutated inputs and %zu seeds: no crash, every bad input refused with a clear error\n", iterations,
+  std::printf("%ld mutated inputs and %zu seeds: no crash, every bad input refused with a clear error\n",
+              iterations,
               seeds.size());
   return 0;
 }

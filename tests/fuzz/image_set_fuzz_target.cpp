@@ -20,7 +20,9 @@ using dissect::fuzz::Expect;
 using dissect::fuzz::WriteFile;
 
 std::string BigEndian32(std::uint32_t value) {
-  return {static_cast<char>(value >> 24), static_cast<char>(value >> 16), static_cast<char>(value >> 8),
+  return {static_cast<char>(value >> 24),
+          static_cast<char>(value >> 16),
+          static_cast<char>(value >> 8),
           static_cast<char>(value)};
 }
 
@@ -38,7 +40,8 @@ const fs::path& ScratchDirectory() {
     fs::create_directories(d / "cifar100");
     WriteFile(d / "images", kValidImages);
     WriteFile(d / "labels", kValidLabels);
-    for (int i = 2; i <= 5; ++i) WriteFile(d / "cifar10" / ("data_batch_" + std::to_string(i) + ".bin"), kCifar10Record);
+    for (int i = 2; i <= 5; ++i)
+      WriteFile(d / "cifar10" / ("data_batch_" + std::to_string(i) + ".bin"), kCifar10Record);
     WriteFile(d / "cifar10" / "test_batch.bin", kCifar10Record);
     WriteFile(d / "cifar100" / "test.bin", kCifar100Record);
     return d;

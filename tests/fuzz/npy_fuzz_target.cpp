@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Expect([] {
     dissect::theory::NpyRowReader reader(ScratchFile());
     const Eigen::Index rows = reader.num_rows();
-    for (Eigen::Index first = 0; first < rows; first += 3) reader.ReadRows(first, std::min<Eigen::Index>(3, rows - first));
+    for (Eigen::Index first = 0; first < rows; first += 3)
+      reader.ReadRows(first, std::min<Eigen::Index>(3, rows - first));
     if (rows > 0) reader.ReadRow(rows - 1);
   });
   return 0;

@@ -229,8 +229,8 @@ TEST_CASE("MinimizeLbfgs: a callback that returns true cancels the run", "[lbfgs
   REQUIRE(RosenbrockObjective(2).Evaluate(run.x, nullptr) < 24.2);
 }
 
-// Regression test (optim/src/lbfgs.cpp:145, summary.final_loss = ceres_summary.final_cost): when the callback cancels the
-// run (SOLVER_ABORT, Ceres' USER_FAILURE), Ceres' GradientProblemSolver does not fill final_cost and leaves its
+// Regression test (optim/src/lbfgs.cpp:145, summary.final_loss = ceres_summary.final_cost): when the callback cancels
+// the run (SOLVER_ABORT, Ceres' USER_FAILURE), Ceres' GradientProblemSolver does not fill final_cost and leaves its
 // default -1, so final_loss is -1, a value the objective never took. Expected: the loss at the returned x (the start,
 // 24.2, when cancelled at iteration 0; 4.12015... when cancelled at iteration 3).
 TEST_CASE("MinimizeLbfgs: a cancelled run reports the loss at the returned parameters", "[lbfgs]") {
@@ -243,10 +243,10 @@ TEST_CASE("MinimizeLbfgs: a cancelled run reports the loss at the returned param
   }
 }
 
-// Regression test (optim/src/lbfgs.cpp, ProgressAdapter / MinimizeLbfgs): Ceres' line search minimizer checks its function
-// and parameter tolerances after counting an iteration and before the callbacks of the next pass, so when it stops
-// there (the precision-floor path) the last iteration never reaches the callback: the callback's last iteration is
-// summary.iterations - 1, and summary.grad_norm, set only in the callback, is the stationarity at the previous
+// Regression test (optim/src/lbfgs.cpp, ProgressAdapter / MinimizeLbfgs): Ceres' line search minimizer checks its
+// function and parameter tolerances after counting an iteration and before the callbacks of the next pass, so when it
+// stops there (the precision-floor path) the last iteration never reaches the callback: the callback's last iteration
+// is summary.iterations - 1, and summary.grad_norm, set only in the callback, is the stationarity at the previous
 // iterate instead of at the returned x. Here (rank-1 LBFGS on a quadratic with minimum -1, which stops on Ceres'
 // function tolerance) the callback sees iterations 0..29 of 30.
 TEST_CASE("MinimizeLbfgs: when the loss stops changing, the last iterate is reported", "[lbfgs]") {

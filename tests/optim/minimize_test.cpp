@@ -166,8 +166,8 @@ TEST_CASE("Minimize: SC over one full batch collapses onto the simplex (h >= K-1
   }
 }
 
-// Regression test (optim/src/minimize.cpp, Minimize: RotationOrbitDimension(options.dim, SpanRank(span)) with SpanRank's
-// default relative tolerance 1e-8): LBFGS counts as converged at the precision floor (stationarity up to
+// Regression test (optim/src/minimize.cpp, Minimize: RotationOrbitDimension(options.dim, SpanRank(span)) with
+// SpanRank's default relative tolerance 1e-8): LBFGS counts as converged at the precision floor (stationarity up to
 // 1.5e-8 * |loss|), where the collapsed points may still leave the (K-1)-dimensional span of the simplex by more than
 // 1e-8 relative. For K=4, n=3, h=5, tau=1, seed 3 the singular values of the returned points are 2, 2, 2, 2.6e-8,
 // 1.3e-8, so SpanRank gives 4, expected_flat is 10 instead of 9, and the certificate reports strict = false although
@@ -363,7 +363,8 @@ TEST_CASE("Minimize: the callback can cancel, and the trace lists the iterations
   }
 }
 
-TEST_CASE("Minimize: the trace holds every stage, numbered through, and on_stage names each as it begins", "[minimize]") {
+TEST_CASE("Minimize: the trace holds every stage, numbered through, and on_stage names each as it begins",
+          "[minimize]") {
   // SC at rho = 4 (tau = 1/16): continuation at radii 1 and 2, then LBFGS at 4, then Newton steps (rho^2 K/(K-1) > 7).
   MinimizeOptions options = Options(LossKind::kSupCon, Mode::kFull, 4, 3, 3);
   options.temperature = Temperature::FromRadius(4.0);

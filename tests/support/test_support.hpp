@@ -1,6 +1,6 @@
 #pragma once
-// Shared helpers of the dissect test suites (docs/development.md, Tests): named tolerances, seeded random data, a central
-// finite-difference gradient check, an exception-message matcher and a scratch directory.
+// Shared helpers of the dissect test suites (docs/development.md, Tests): named tolerances, seeded random data, a
+// central finite-difference gradient check, an exception-message matcher and a scratch directory.
 
 #include <Eigen/Core>
 #include <algorithm>

@@ -65,8 +65,8 @@ double BinomialInDouble(double n, int k) {
   return result;
 }
 
-// The SC bound of docs/theory.md summed directly in linear space: sum_{l=2..b} l M_l log(l-1 + (b-l) exp(-rho^2 K/(K-1))),
-// M_l = K C(n+l-1, l) C(N-n+b-l-1, b-l), with plain binomial coefficients (no lgamma, no log-sum-exp).
+// The SC bound of docs/theory.md summed directly in linear space: sum_{l=2..b} l M_l log(l-1 + (b-l) exp(-rho^2
+// K/(K-1))), M_l = K C(n+l-1, l) C(N-n+b-l-1, b-l), with plain binomial coefficients (no lgamma, no log-sum-exp).
 double DirectSupConMultisetBound(int k, int n, int b, double inverse_temperature) {
   const double negative_weight = std::exp(-inverse_temperature * k / (k - 1.0));
   const int num_points = k * n;
@@ -256,8 +256,7 @@ TEST_CASE("SupConMultisetBound: b = 2 gives value 0 (each anchor's only positive
   REQUIRE(SumOfSupConOverAllBatches(3, 4, 2, 1.0, &num_batches) == Approx(0.0).margin(kRoundingTolerance));
 }
 
-TEST_CASE("SupConMultisetBound: K=100, n=500, b=256, tau=0.1 has a finite log value and per-anchor mean",
-          "[bounds]") {
+TEST_CASE("SupConMultisetBound: K=100, n=500, b=256, tau=0.1 has a finite log value and per-anchor mean", "[bounds]") {
   const SupConMultisetBoundResult result = SupConMultisetBound(100, 500, 256, Temperature::FromTemperature(0.1));
   REQUIRE(std::isfinite(result.log_value));
   REQUIRE(std::isfinite(result.log_num_batches));
@@ -410,9 +409,10 @@ TEST_CASE("LogMultisetCount: non-integer arguments are rejected", "[bounds]") {
 }
 
 TEST_CASE("LogMultisetCount: num_items < 1, size < 0 and NaN throw", "[bounds]") {
-  REQUIRE_THROWS_MATCHES(LogMultisetCount(0.0, 1.0),
-                         std::invalid_argument,
-                         Catch::Message("LogMultisetCount(): expected integers num_items >= 1 and size >= 0, got 0 and 1"));
+  REQUIRE_THROWS_MATCHES(
+      LogMultisetCount(0.0, 1.0),
+      std::invalid_argument,
+      Catch::Message("LogMultisetCount(): expected integers num_items >= 1 and size >= 0, got 0 and 1"));
   REQUIRE_THROWS_MATCHES(LogMultisetCount(2.0, -1.0), std::invalid_argument, MessageContains("got 2 and -1"));
   REQUIRE_THROWS_MATCHES(LogMultisetCount(kNaN, 1.0), std::invalid_argument, MessageContains("got nan and 1"));
   REQUIRE_THROWS_MATCHES(LogMultisetCount(3.0, kNaN), std::invalid_argument, MessageContains("got 3 and nan"));
@@ -452,8 +452,7 @@ TEST_CASE("LogSumExp: a NaN entry gives NaN", "[bounds]") {
 namespace dissect::theory {
 namespace {
 
-TEST_CASE("SupConMultisetBound: the excess equals the bound minus its collapsed part, also in log space",
-          "[bounds]") {
+TEST_CASE("SupConMultisetBound: the excess equals the bound minus its collapsed part, also in log space", "[bounds]") {
   for (const double radius : {1.0, 3.0}) {
     CAPTURE(radius);
     const Temperature scale = Temperature::FromRadius(radius);
@@ -514,7 +513,8 @@ TEST_CASE("SupConIidFloor and SupConMultisetBound: the summation window equals t
     const double floor = SupConIidFloor(k, largest, temperature);
     CHECK(std::isfinite(floor));
     // About log(b/K - 1 + (b - b/K) e^{-K/(K-1)/tau}) for b >> K.
-    if (k == 10) CHECK(floor == Approx(std::log(largest / 10.0 + 0.9 * largest * std::exp(-100.0 / 9.0))).epsilon(1e-6));
+    if (k == 10)
+      CHECK(floor == Approx(std::log(largest / 10.0 + 0.9 * largest * std::exp(-100.0 / 9.0))).epsilon(1e-6));
   }
   // Multisets of b = 2^31 - 1 from N = 10^9 points: the sum spreads over a few thousand counts.
   CHECK(std::isfinite(SupConMultisetBound(1000, 1000000, largest, temperature).log_value));

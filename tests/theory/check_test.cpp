@@ -1,5 +1,5 @@
-// Tests of dissect/theory/check.hpp: the input checks every entry point uses and their message form (docs/development.md,
-// "Function(): expected temperature > 0, got -1").
+// Tests of dissect/theory/check.hpp: the input checks every entry point uses and their message form
+// (docs/development.md, "Function(): expected temperature > 0, got -1").
 
 #include "dissect/theory/check.hpp"
 

@@ -272,11 +272,10 @@ namespace {
 
 TEST_CASE("PairAngularSimilarities: every usable pair k < l in order, zero and NaN columns skipped") {
   Eigen::MatrixXd columns(2, 4);
-  columns << 1, 0, 0, -1,
-             0, 1, 0, 0;  // e1, e2, a zero column, -e1
+  columns << 1, 0, 0, -1, 0, 1, 0, 0;  // e1, e2, a zero column, -e1
   const std::vector<double> s = PairAngularSimilarities(columns);
-  REQUIRE(s.size() == 3);  // (0,1), (0,3), (1,3): the zero column has no direction
-  CHECK(s[0] == Approx(0.5));  // 90 degrees
+  REQUIRE(s.size() == 3);                    // (0,1), (0,3), (1,3): the zero column has no direction
+  CHECK(s[0] == Approx(0.5));                // 90 degrees
   CHECK(s[1] == Approx(0.0).margin(1e-15));  // 180 degrees
   CHECK(s[2] == Approx(0.5));
   columns(0, 2) = std::numeric_limits<double>::quiet_NaN();  // an empty class's mean

@@ -4,9 +4,9 @@
 #include "dissect/theory/iid_supcon_estimate.hpp"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <random>
-#include <algorithm>
 #include <vector>
 
 #include "catch.hpp"
@@ -64,7 +64,8 @@ TEST_CASE("EstimateIidSupCon: the mean and standard error of SupConLoss over the
   CHECK(estimate.standard_error == Approx(std::sqrt(squares / 2.0 / 3.0)).epsilon(1e-14));
   // One batch: no standard error.
   CHECK(std::isnan(EstimateIidSupCon(points.leftCols(4), labels.head(4), 4, tau).standard_error));
-  REQUIRE_THROWS_MATCHES(EstimateIidSupCon(points, labels, 5, tau), std::invalid_argument, MessageContains("M b points"));
+  REQUIRE_THROWS_MATCHES(
+      EstimateIidSupCon(points, labels, 5, tau), std::invalid_argument, MessageContains("M b points"));
 }
 
 }  // namespace

@@ -523,8 +523,8 @@ TEST_CASE("ReadNpy: a header length beyond the end of the file throws", "[npy]")
 // --- NpyRowReader: the same files, read in blocks of rows ---------------------------------------------------------
 
 TEST_CASE("NpyRowReader: blocks and single rows of numpy's files equal the columns of ReadNpyPoints", "[npy]") {
-  for (const char* name : {"float32_5x3.npy", "float64_4x2.npy", "float64_big_endian_2x2.npy",
-                           "float64_version2_3x2.npy"}) {
+  for (const char* name :
+       {"float32_5x3.npy", "float64_4x2.npy", "float64_big_endian_2x2.npy", "float64_version2_3x2.npy"}) {
     CAPTURE(name);
     const fs::path path = kFixtures / name;
     const Eigen::MatrixXd points = ReadNpyPoints(path);
@@ -596,11 +596,10 @@ TEST_CASE("NpyRowReader: rejects what ReadNpyPoints rejects, naming the path and
       NpyRowReader(path), std::runtime_error, MessageContains("expected a non-empty array, got shape (0, 3)"));
   const std::string bytes = ReadBytes(kFixtures / "float64_4x2.npy");
   WriteBytes(path, bytes.substr(0, bytes.size() - 5));
-  REQUIRE_THROWS_MATCHES(
-      NpyRowReader(path),
-      std::runtime_error,
-      Catch::Message("NpyRowReader(): " + path.string() +
-                     ": truncated: the shape needs 64 bytes of data, the file has 59"));
+  REQUIRE_THROWS_MATCHES(NpyRowReader(path),
+                         std::runtime_error,
+                         Catch::Message("NpyRowReader(): " + path.string() +
+                                        ": truncated: the shape needs 64 bytes of data, the file has 59"));
   WriteBytes(path, bytes + "xyz");
   REQUIRE_THROWS_MATCHES(NpyRowReader(path), std::runtime_error, MessageContains("corrupt: 3 bytes of data after"));
   WriteBytes(path, "not a numpy file at all, but long enough");
@@ -615,8 +614,7 @@ TEST_CASE("NpyRowReader: a range outside the rows throws std::invalid_argument",
                                         "got first = 3, count = 2"));
   REQUIRE_THROWS_AS(reader.ReadRows(-1, 1), std::invalid_argument);
   REQUIRE_THROWS_AS(reader.ReadRows(0, 1, nullptr), std::invalid_argument);
-  REQUIRE_THROWS_MATCHES(
-      reader.ReadRow(4), std::invalid_argument, MessageContains("expected a row in [0, 4), got 4"));
+  REQUIRE_THROWS_MATCHES(reader.ReadRow(4), std::invalid_argument, MessageContains("expected a row in [0, 4), got 4"));
   REQUIRE(reader.ReadRow(3)[1] == 7.0);  // still usable after the errors
 }
 

@@ -1,6 +1,7 @@
-// Tests of dissect/theory/representation_geometry.hpp: exact answers at a regular simplex (docs/theory.md: Regular simplex,
-// CE bound, SC bound, expected per-sample floor), invariance under rotation and scaling, streaming in small blocks,
-// alignment and uniformity against direct pair sums, degenerate data reported rather than refused, and bad input.
+// Tests of dissect/theory/representation_geometry.hpp: exact answers at a regular simplex (docs/theory.md: Regular
+// simplex, CE bound, SC bound, expected per-sample floor), invariance under rotation and scaling, streaming in small
+// blocks, alignment and uniformity against direct pair sums, degenerate data reported rather than refused, and bad
+// input.
 
 #include "dissect/theory/representation_geometry.hpp"
 
@@ -267,9 +268,10 @@ TEST_CASE("MeasureRepresentationGeometry: uniformity and alignment equal direct 
   CHECK(r.alignment == Approx(aligned_sum / aligned_pairs).epsilon(kTightTolerance));
 }
 
-TEST_CASE("MeasureRepresentationGeometry: NC1 equals Tr(Sigma_W Sigma_B^+)/K computed densely, either global mean "
-          "and any pseudo-inverse cutoff",
-          "[representation_geometry]") {
+TEST_CASE(
+    "MeasureRepresentationGeometry: NC1 equals Tr(Sigma_W Sigma_B^+)/K computed densely, either global mean "
+    "and any pseudo-inverse cutoff",
+    "[representation_geometry]") {
   const Clusters c = MakeClusters(4, 6, 100, 51);  // random labels: imbalanced classes
   const ClassMeans class_means = ComputeClassMeans(c.points, c.labels, 4);
   Eigen::MatrixXd within = Eigen::MatrixXd::Zero(6, 6);

@@ -242,8 +242,7 @@ TEST_CASE("SupConLoss: positive_mean equals sum / anchors with a positive, and d
   REQUIRE(positive.value == Approx(sum.value / with_positives).epsilon(kRoundingTolerance));
   REQUIRE((positive.gradient - sum.gradient / with_positives).cwiseAbs().maxCoeff() ==
           Approx(0.0).margin(kRoundingTolerance * sum.gradient.cwiseAbs().maxCoeff()));
-  const SupConResult mean =
-      SupConLoss(mixed.points, mixed.labels, Options(temperature, SupConReduction::kBatchMean));
+  const SupConResult mean = SupConLoss(mixed.points, mixed.labels, Options(temperature, SupConReduction::kBatchMean));
   REQUIRE(std::abs(positive.value - mean.value) > 1e-3 * mean.value);
   // Labels {3, 0, 3, 7, 0, 5}: four anchors have a positive.
   Eigen::VectorXi labels(6);
@@ -470,9 +469,10 @@ TEST_CASE("SupConLoss: any non-negative label is accepted, up to 2^31-1", "[supc
 }
 
 TEST_CASE("ParseSupConReduction: parses every name that ToString writes", "[supcon_loss]") {
-  for (const SupConReduction reduction :
-       {SupConReduction::kSum, SupConReduction::kBatchMean, SupConReduction::kReference,
-        SupConReduction::kPositiveMean}) {
+  for (const SupConReduction reduction : {SupConReduction::kSum,
+                                          SupConReduction::kBatchMean,
+                                          SupConReduction::kReference,
+                                          SupConReduction::kPositiveMean}) {
     REQUIRE(ParseSupConReduction(ToString(reduction)) == reduction);
   }
   REQUIRE(ToString(SupConReduction::kSum) == "sum");

@@ -69,12 +69,13 @@ TEST_CASE("BatchSampler: a state of another sampler or corrupt text is refused w
   const std::string state = sampler.SaveState();
   BatchSampler other(100, 16, BatchSampling::kShuffledEpochs, 1);
   REQUIRE_THROWS_MATCHES(other.LoadState(state), std::invalid_argument, MessageContains("batch 8"));
-  REQUIRE_THROWS_MATCHES(sampler.LoadState("hello"), std::invalid_argument, MessageContains("not a batch sampler state"));
-  REQUIRE_THROWS_MATCHES(sampler.LoadState(state.substr(0, state.size() / 2)),
-                         std::invalid_argument,
-                         MessageContains("corrupt"));
+  REQUIRE_THROWS_MATCHES(
+      sampler.LoadState("hello"), std::invalid_argument, MessageContains("not a batch sampler state"));
+  REQUIRE_THROWS_MATCHES(
+      sampler.LoadState(state.substr(0, state.size() / 2)), std::invalid_argument, MessageContains("corrupt"));
   REQUIRE_THROWS_MATCHES(BatchSampler(0, 8, BatchSampling::kIidWithReplacement, 1),
                          std::invalid_argument,
                          MessageContains("num_items >= 1"));
-  REQUIRE_THROWS_MATCHES(dissect::train::ParseBatchSampling("random"), std::invalid_argument, MessageContains("iid or epochs"));
+  REQUIRE_THROWS_MATCHES(
+      dissect::train::ParseBatchSampling("random"), std::invalid_argument, MessageContains("iid or epochs"));
 }

@@ -24,7 +24,8 @@ train::ImageSet SmallSet(std::int64_t n) {
   set.height = 5;
   set.width = 6;
   set.num_classes = 3;
-  for (std::int64_t i = 0; i < n * set.ImageSize(); ++i) set.pixels.push_back(static_cast<std::uint8_t>((i * 37 + 11) % 256));
+  for (std::int64_t i = 0; i < n * set.ImageSize(); ++i)
+    set.pixels.push_back(static_cast<std::uint8_t>((i * 37 + 11) % 256));
   for (std::int64_t i = 0; i < n; ++i) set.labels.push_back(i % 3);
   return set;
 }
@@ -36,9 +37,9 @@ torch::Tensor PaddedReference(const train::ImageSet& set, const train::Normaliza
     for (std::int64_t r = 0; r < set.height + 8; ++r) {
       for (std::int64_t col = 0; col < set.width + 8; ++col) {
         const bool inside = r >= 4 && r < set.height + 4 && col >= 4 && col < set.width + 4;
-        const double pixel =
-            inside ? set.pixels[static_cast<std::size_t>(((i * set.channels + c) * set.height + r - 4) * set.width + col - 4)]
-                   : 0.0;
+        const double pixel = inside ? set.pixels[static_cast<std::size_t>(
+                                          ((i * set.channels + c) * set.height + r - 4) * set.width + col - 4)]
+                                    : 0.0;
         image[c][r][col] = (pixel / 255.0 - norm.mean[c]) / norm.std[c];
       }
     }
@@ -124,7 +125,8 @@ TEST_CASE("DataPipeline: a pipeline loaded from a saved state augments as the or
   original.MakeBatch({0, 1, 2});
   train::DataPipeline restored(set, norm, train::Augmentation::kCropFlip, 2, torch::kCPU);
   restored.LoadState(original.SaveState());
-  for (int i = 0; i < 5; ++i) CHECK(restored.MakeBatch({3, 2, 1, 0}).images.equal(original.MakeBatch({3, 2, 1, 0}).images));
+  for (int i = 0; i < 5; ++i)
+    CHECK(restored.MakeBatch({3, 2, 1, 0}).images.equal(original.MakeBatch({3, 2, 1, 0}).images));
   REQUIRE_THROWS_MATCHES(restored.LoadState("x"), std::invalid_argument, MessageContains("corrupt"));
 }
 
@@ -133,7 +135,8 @@ TEST_CASE("DataPipeline: replaced labels must be one per image and inside 0..K-1
   train::DataPipeline pipeline(set, train::ComputeNormalization(set), train::Augmentation::kNone, 0, torch::kCPU);
   pipeline.SetLabels({2, 2, 0});
   CHECK(pipeline.MakeBatch({0, 2}).labels.equal(torch::tensor({2, 0}, torch::kLong)));
-  REQUIRE_THROWS_MATCHES(pipeline.SetLabels({0, 1}), std::invalid_argument, MessageContains("expected 3 labels, got 2"));
+  REQUIRE_THROWS_MATCHES(
+      pipeline.SetLabels({0, 1}), std::invalid_argument, MessageContains("expected 3 labels, got 2"));
   REQUIRE_THROWS_MATCHES(pipeline.SetLabels({0, 3, 1}), std::invalid_argument, MessageContains("label 3 at index 1"));
   REQUIRE_THROWS_MATCHES(train::ParseAugmentation("flip"), std::invalid_argument, MessageContains("none or crop+flip"));
 }

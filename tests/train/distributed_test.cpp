@@ -140,9 +140,7 @@ std::vector<Step> DataParallelSteps(std::vector<Model>& models,
   return steps;
 }
 
-double MaxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a - b).abs().max().item<double>();
-}
+double MaxAbsDifference(const torch::Tensor& a, const torch::Tensor& b) { return (a - b).abs().max().item<double>(); }
 
 // Every rank's loss and gradients against one process on the concatenated batch; returns the largest difference.
 double CompareWithSingleProcess(const train::EncoderOptions& encoder_options,
@@ -151,8 +149,8 @@ double CompareWithSingleProcess(const train::EncoderOptions& encoder_options,
                                 std::int64_t batch,
                                 bool sync_batch_norm) {
   torch::manual_seed(5);
-  const torch::Tensor images = torch::randn({batch, encoder_options.channels, encoder_options.height,
-                                             encoder_options.width}, torch::kDouble);
+  const torch::Tensor images =
+      torch::randn({batch, encoder_options.channels, encoder_options.height, encoder_options.width}, torch::kDouble);
   // Labels with a singleton class (an anchor without positives in SC) and classes split across ranks.
   torch::Tensor labels = torch::randint(0, loss_options.num_classes - 1, {batch}, torch::kLong);
   labels[batch - 1] = loss_options.num_classes - 1;
@@ -203,8 +201,10 @@ train::LossOptions Loss(train::LossKind kind, train::SupConAlgorithm algorithm =
 }  // namespace
 
 TEST_CASE("DataParallel: 2 and 3 ranks give the loss and gradients of 1 rank on the concatenated batch (CE, SC)") {
-  for (const auto kind : {train::LossKind::kCrossEntropy, train::LossKind::kCrossEntropyFixed,
-                          train::LossKind::kCrossEntropySphere, train::LossKind::kSupCon}) {
+  for (const auto kind : {train::LossKind::kCrossEntropy,
+                          train::LossKind::kCrossEntropyFixed,
+                          train::LossKind::kCrossEntropySphere,
+                          train::LossKind::kSupCon}) {
     for (const int world_size : {2, 3}) {
       const double difference = CompareWithSingleProcess(SmallMlp(), Loss(kind), world_size, 12, false);
       INFO(train::ToString(kind) << ", W = " << world_size << ": largest difference " << difference);
@@ -214,8 +214,8 @@ TEST_CASE("DataParallel: 2 and 3 ranks give the loss and gradients of 1 rank on 
 }
 
 TEST_CASE("DataParallel: the tiled SC loss over 2 ranks equals 1 rank") {
-  const double difference =
-      CompareWithSingleProcess(SmallMlp(), Loss(train::LossKind::kSupCon, train::SupConAlgorithm::kTiled), 2, 16, false);
+  const double difference = CompareWithSingleProcess(
+      SmallMlp(), Loss(train::LossKind::kSupCon, train::SupConAlgorithm::kTiled), 2, 16, false);
   INFO("largest difference " << difference);
   CHECK(difference < kDataParallelTolerance);
 }
@@ -410,7 +410,8 @@ TEST_CASE("DistributedOptions: bad sizes, ranks, ports, timeouts and master addr
 TEST_CASE("Communicator: a rendezvous nobody joins fails within its timeout, naming the master") {
   const int port = FreeLoopbackPort();
   const auto start = std::chrono::steady_clock::now();
-  CHECK_THROWS_MATCHES(train::Communicator::Create(Loopback(2, 0, port, 1.0), torch::kCPU), std::runtime_error,
+  CHECK_THROWS_MATCHES(train::Communicator::Create(Loopback(2, 0, port, 1.0), torch::kCPU),
+                       std::runtime_error,
                        MessageContains(fmt::format("127.0.0.1:{}", port)));
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
 }

@@ -82,5 +82,6 @@ TEST_CASE("EncoderOptions: impossible sizes and an unknown architecture are refu
   options.architecture = train::Architecture::kCnn;
   options.height = 2;
   REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("at least 4 x 4"));
-  REQUIRE_THROWS_MATCHES(train::ParseArchitecture("vgg"), std::invalid_argument, MessageContains("mlp, cnn or resnet18"));
+  REQUIRE_THROWS_MATCHES(
+      train::ParseArchitecture("vgg"), std::invalid_argument, MessageContains("mlp, cnn or resnet18"));
 }

@@ -41,7 +41,8 @@ train::Embeddings Collapsed(int num_classes, int dim, double radius, int per_cla
 
 }  // namespace
 
-TEST_CASE("Evaluate: a collapsed simplex scores 100% with every classifier, sits at the CE bound and the simplex geometry") {
+TEST_CASE(
+    "Evaluate: a collapsed simplex scores 100% with every classifier, sits at the CE bound and the simplex geometry") {
   const int K = 5;
   train::Embeddings e = Collapsed(K, 8, 2.0, 20);
   train::EvaluationOptions options;
@@ -50,9 +51,14 @@ TEST_CASE("Evaluate: a collapsed simplex scores 100% with every classifier, sits
   options.loss.dim = 8;
   options.probe.iterations = 300;
   const train::EvaluationRecord r = train::Evaluate(e, options);
-  for (const double accuracy : {r.train_accuracy_class_mean, r.test_accuracy_class_mean, r.train_accuracy_nearest_mean,
-                                r.test_accuracy_nearest_mean, r.train_accuracy_classifier, r.test_accuracy_classifier,
-                                r.train_accuracy_probe, r.test_accuracy_probe}) {
+  for (const double accuracy : {r.train_accuracy_class_mean,
+                                r.test_accuracy_class_mean,
+                                r.train_accuracy_nearest_mean,
+                                r.test_accuracy_nearest_mean,
+                                r.train_accuracy_classifier,
+                                r.test_accuracy_classifier,
+                                r.train_accuracy_probe,
+                                r.test_accuracy_probe}) {
     CHECK(accuracy == 100.0);
   }
   // Paper: CE bound, attained at collapse with w_k = (r/rho) zeta_k: rho = 2, r = 1.
@@ -126,7 +132,8 @@ TEST_CASE("TrainLinearProbe: separable classes are fitted, zero iterations leave
   options.iterations = 0;
   CHECK(std::isnan(train::TrainLinearProbe(e, 3, options).test_accuracy));
   options.learning_rate = 0.0;
-  REQUIRE_THROWS_MATCHES(train::TrainLinearProbe(e, 3, options), std::invalid_argument, MessageContains("learning_rate > 0"));
+  REQUIRE_THROWS_MATCHES(
+      train::TrainLinearProbe(e, 3, options), std::invalid_argument, MessageContains("learning_rate > 0"));
 }
 
 TEST_CASE("EvaluationRecord: Columns and FromColumns are inverse, unknown columns are refused") {
@@ -149,7 +156,8 @@ TEST_CASE("Evaluate: mismatched shapes and non-finite representations are refuse
   options.loss.dim = 4;
   options.probe.iterations = 0;
   e.test_labels = e.test_labels.narrow(0, 0, 2);
-  REQUIRE_THROWS_MATCHES(train::Evaluate(e, options), std::invalid_argument, MessageContains("one label per representation"));
+  REQUIRE_THROWS_MATCHES(
+      train::Evaluate(e, options), std::invalid_argument, MessageContains("one label per representation"));
   e = Collapsed(3, 4, 1.0, 2);
   e.train[1][2] = std::numeric_limits<double>::quiet_NaN();
   REQUIRE_THROWS_MATCHES(train::Evaluate(e, options), std::invalid_argument, MessageContains("entry (1, 2) is nan"));

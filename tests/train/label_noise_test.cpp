@@ -72,8 +72,11 @@ TEST_CASE("NumFlipped: decimal fractions give floor(p N) without rounding down b
 
 TEST_CASE("FlipLabels: a fraction outside [0, 1], K < 2 or a label out of range is refused with the reason") {
   const std::vector<std::int64_t> labels = CyclicLabels(10, 3);
-  REQUIRE_THROWS_MATCHES(train::FlipLabels(labels, 3, 1.5, 0), std::invalid_argument, MessageContains("[0, 1], got 1.5"));
+  REQUIRE_THROWS_MATCHES(
+      train::FlipLabels(labels, 3, 1.5, 0), std::invalid_argument, MessageContains("[0, 1], got 1.5"));
   REQUIRE_THROWS_MATCHES(train::FlipLabels(labels, 3, -0.1, 0), std::invalid_argument, MessageContains("got -0.1"));
-  REQUIRE_THROWS_MATCHES(train::FlipLabels(labels, 1, 0.5, 0), std::invalid_argument, MessageContains("num_classes >= 2"));
-  REQUIRE_THROWS_MATCHES(train::FlipLabels(labels, 2, 0.5, 0), std::invalid_argument, MessageContains("label 2 at index 2"));
+  REQUIRE_THROWS_MATCHES(
+      train::FlipLabels(labels, 1, 0.5, 0), std::invalid_argument, MessageContains("num_classes >= 2"));
+  REQUIRE_THROWS_MATCHES(
+      train::FlipLabels(labels, 2, 0.5, 0), std::invalid_argument, MessageContains("label 2 at index 2"));
 }

@@ -72,11 +72,10 @@ TEST_CASE("SupConLoss: at a collapsed simplex the batch 5,4,0 of K=3, rho=1 has 
   Eigen::VectorXi labels(9);
   labels << 0, 0, 0, 0, 0, 1, 1, 1, 1;
   const Eigen::MatrixXd points = dissect::test::PointsAtVertices(vertices, labels);
-  const double got = train::SupConLoss(Rows(points),
-                                       LabelTensor(labels),
-                                       theory::Temperature::FromRadius(1.0),
-                                       theory::SupConReduction::kSum)
-                         .item<double>();
+  const double got =
+      train::SupConLoss(
+          Rows(points), LabelTensor(labels), theory::Temperature::FromRadius(1.0), theory::SupConReduction::kSum)
+          .item<double>();
   CHECK(got == Approx(13.597726095124795).epsilon(kTightTolerance));
 }
 
@@ -146,12 +145,15 @@ TEST_CASE("LossOptions and the losses refuse bad input with the reason") {
   options.temperature = 0.1;
   options.num_classes = 1;
   REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("num_classes"));
-  REQUIRE_THROWS_MATCHES(train::ParseLossKind("sc"), std::invalid_argument, MessageContains("ce, ce-fix, ce-sphere or supcon"));
+  REQUIRE_THROWS_MATCHES(
+      train::ParseLossKind("sc"), std::invalid_argument, MessageContains("ce, ce-fix, ce-sphere or supcon"));
   const torch::Tensor z = torch::randn({4, 3}, torch::kDouble);
-  REQUIRE_THROWS_MATCHES(train::SupConLoss(z, torch::zeros({3}, torch::kLong), theory::Temperature::FromTemperature(1.0)),
-                         std::invalid_argument,
-                         MessageContains("expected 4 labels, got 3"));
-  REQUIRE_THROWS_MATCHES(train::CrossEntropyLoss(z, torch::zeros({4}, torch::kLong), torch::zeros({3, 2}, torch::kDouble)),
-                         std::invalid_argument,
-                         MessageContains("weights of shape K x 3"));
+  REQUIRE_THROWS_MATCHES(
+      train::SupConLoss(z, torch::zeros({3}, torch::kLong), theory::Temperature::FromTemperature(1.0)),
+      std::invalid_argument,
+      MessageContains("expected 4 labels, got 3"));
+  REQUIRE_THROWS_MATCHES(
+      train::CrossEntropyLoss(z, torch::zeros({4}, torch::kLong), torch::zeros({3, 2}, torch::kDouble)),
+      std::invalid_argument,
+      MessageContains("weights of shape K x 3"));
 }

@@ -4,9 +4,9 @@
 #include <torch/torch.h>
 
 #include "catch.hpp"
-#include "fashion_mnist.hpp"
 #include "dissect/train/label_noise.hpp"
 #include "dissect/train/noise_experiment.hpp"
+#include "fashion_mnist.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -79,7 +79,8 @@ TEST_CASE("RunNoiseExperiment: replicates flip and train independently, the same
   CHECK(result.runs[0].train_seed == 3);
   CHECK(result.runs[3].train_seed == 4);
   // The other replicate trains on other flips with another seed.
-  CHECK(result.runs[0].history.back().train_accuracy_classifier != result.runs[2].history.back().train_accuracy_classifier);
+  CHECK(result.runs[0].history.back().train_accuracy_classifier !=
+        result.runs[2].history.back().train_accuracy_classifier);
   for (const train::NoiseRun& run : result.runs) {
     CHECK(run.censored);  // 100 random labels are not fitted in 50 steps
     double sum = 0.0;
@@ -124,7 +125,8 @@ TEST_CASE("NoiseOptions: bad fractions, criteria and cadences are refused with t
   options = SmallExperiment();
   options.criterion = train::FitCriterion::kProbe;
   REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("probe iterations > 0"));
-  CHECK(train::ResolveFitCriterion(train::FitCriterion::kAuto, train::LossKind::kSupCon) == train::FitCriterion::kClassMean);
+  CHECK(train::ResolveFitCriterion(train::FitCriterion::kAuto, train::LossKind::kSupCon) ==
+        train::FitCriterion::kClassMean);
   REQUIRE_THROWS_MATCHES(train::ParseFitCriterion("loss"), std::invalid_argument, MessageContains("class-mean"));
   options = SmallExperiment();
   options.replicates = 0;

@@ -6,8 +6,8 @@
 #include <cmath>
 
 #include "catch.hpp"
-#include "fashion_mnist.hpp"
 #include "dissect/train/trainer.hpp"
+#include "fashion_mnist.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -81,6 +81,6 @@ TEST_CASE("Precision: a float32 checkpoint does not resume a bf16 run (the preci
   REQUIRE(train::Train(options, SmallFashionMnist()).status == "completed");
   options.precision = train::Precision::kBfloat16;
   options.resume = true;
-  REQUIRE_THROWS_MATCHES(train::Train(options, SmallFashionMnist()), std::runtime_error,
-                         MessageContains("precision=bf16"));
+  REQUIRE_THROWS_MATCHES(
+      train::Train(options, SmallFashionMnist()), std::runtime_error, MessageContains("precision=bf16"));
 }

@@ -61,9 +61,10 @@ torch::Tensor CyclicLabels(std::int64_t size) {
 
 std::vector<train::TiledSupConOptions> OptionsOfEveryReduction() {
   std::vector<train::TiledSupConOptions> all;
-  for (const auto reduction :
-       {theory::SupConReduction::kSum, theory::SupConReduction::kBatchMean, theory::SupConReduction::kReference,
-        theory::SupConReduction::kPositiveMean}) {
+  for (const auto reduction : {theory::SupConReduction::kSum,
+                               theory::SupConReduction::kBatchMean,
+                               theory::SupConReduction::kReference,
+                               theory::SupConReduction::kPositiveMean}) {
     train::TiledSupConOptions options;
     options.temperature = theory::Temperature::FromTemperature(0.1);
     options.reduction = reduction;
@@ -150,8 +151,8 @@ TEST_CASE("TiledSupConLoss: a base temperature scales the reference reduction by
   const ValueAndGradient unscaled = ByAutogradFunction(batch.rows, batch.labels, options);
   options.base_temperature = 0.07;
   const double factor = 0.1 / 0.07;
-  for (const ValueAndGradient& got : {ByAutogradFunction(batch.rows, batch.labels, options),
-                                      ByTorchOps(batch.rows, batch.labels, options)}) {
+  for (const ValueAndGradient& got :
+       {ByAutogradFunction(batch.rows, batch.labels, options), ByTorchOps(batch.rows, batch.labels, options)}) {
     CHECK(got.value == Approx(factor * unscaled.value).epsilon(1e-12));
     CHECK(RelativeGradientError(got.gradient, factor * unscaled.gradient) <= 1e-12);
   }

@@ -8,10 +8,10 @@
 #include <fstream>
 
 #include "catch.hpp"
-#include "fashion_mnist.hpp"
 #include "dissect/theory/npy.hpp"
 #include "dissect/train/tensor_bridge.hpp"
 #include "dissect/train/trainer.hpp"
+#include "fashion_mnist.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -134,12 +134,15 @@ TEST_CASE("Train: resuming from a missing checkpoint or one of another run is re
 TEST_CASE("Train: bad options and devices are refused before any work, naming the problem") {
   train::TrainOptions options = ShortRun(train::LossKind::kSupCon, 10);
   options.loss.temperature = 0.0;
-  REQUIRE_THROWS_MATCHES(train::Train(options, FashionMnist()), std::invalid_argument, MessageContains("temperature > 0"));
+  REQUIRE_THROWS_MATCHES(
+      train::Train(options, FashionMnist()), std::invalid_argument, MessageContains("temperature > 0"));
   options = ShortRun(train::LossKind::kCrossEntropy, 0);
-  REQUIRE_THROWS_MATCHES(train::Train(options, FashionMnist()), std::invalid_argument, MessageContains("iterations >= 1"));
+  REQUIRE_THROWS_MATCHES(
+      train::Train(options, FashionMnist()), std::invalid_argument, MessageContains("iterations >= 1"));
   options = ShortRun(train::LossKind::kCrossEntropy, 10);
   options.momentum = 1.0;
-  REQUIRE_THROWS_MATCHES(train::Train(options, FashionMnist()), std::invalid_argument, MessageContains("momentum in [0, 1)"));
+  REQUIRE_THROWS_MATCHES(
+      train::Train(options, FashionMnist()), std::invalid_argument, MessageContains("momentum in [0, 1)"));
   REQUIRE_THROWS_MATCHES(train::ResolveDevice("tpu"), std::invalid_argument, MessageContains("auto, cpu, cuda"));
   if (!torch::cuda::is_available()) {
     REQUIRE_THROWS_MATCHES(train::ResolveDevice("cuda"), std::invalid_argument, MessageContains("no CUDA"));

@@ -24,7 +24,9 @@ using V = std::vector<Verdict>;
 bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
 // Runs of `loss` with seeds 0, 1, ... whose `field` takes `values`.
-std::vector<TrainedRun> Runs(const std::string& loss, double TrainedRun::*field, const std::vector<double>& values,
+std::vector<TrainedRun> Runs(const std::string& loss,
+                             double TrainedRun::* field,
+                             const std::vector<double>& values,
                              bool post_relu = true) {
   std::vector<TrainedRun> runs;
   for (std::size_t i = 0; i < values.size(); ++i) {
@@ -87,7 +89,8 @@ TEST_CASE("AccuracyParityClaim: one seed, ties at and above the margin, no probe
   CHECK(Has(no_probe.decides, "probe"));
   std::vector<TrainedRun> other_seeds = Probe("ce", {84, 85, 86});
   other_seeds[2].seed = 7;
-  CHECK_THROWS_MATCHES(AccuracyParityClaim(Probe("supcon", {86, 87, 88}), other_seeds, ""), std::invalid_argument,
+  CHECK_THROWS_MATCHES(AccuracyParityClaim(Probe("supcon", {86, 87, 88}), other_seeds, ""),
+                       std::invalid_argument,
                        MessageContains("seed 2"));
   CHECK_THROWS_AS(Parity({86, 87, 88}, {84, 85}), std::invalid_argument);
   other_seeds[2].seed = 1;  // seed 1 twice
@@ -293,7 +296,7 @@ TEST_CASE("DecideAbove, DecideBelow, DecideWithin on hand-made intervals") {
   CHECK(DecideAbove(Bounds(0.2, 0.8), 0) == kP);
   CHECK(DecideAbove(Bounds(-0.8, -0.2), 0) == kF);
   CHECK(DecideAbove(Bounds(-0.2, 0.2), 0) == kI);
-  CHECK(DecideAbove(Bounds(0.0, 0.5), 0) == kI);  // touching the threshold
+  CHECK(DecideAbove(Bounds(0.0, 0.5), 0) == kI);     // touching the threshold
   CHECK(DecideAbove(Bounds(0.2, 0.8, 1), 0) == kI);  // undecided: one value
   CHECK(DecideAbove(Bounds(kNaN, -5), 0) == kI);
   CHECK(DecideBelow(Bounds(-0.8, -0.2), 0) == kP);
@@ -315,7 +318,8 @@ TEST_CASE("Profiles: names round-trip, the sizes the claims need") {
     const Profile p = MakeProfile(k, 5);
     CHECK(p.kind == k);
     CHECK(p.base_seed == 5);
-    for (const double f : {0.0, 0.5, 1.0}) CHECK(std::count(p.noise.fractions.begin(), p.noise.fractions.end(), f) == 1);
+    for (const double f : {0.0, 0.5, 1.0})
+      CHECK(std::count(p.noise.fractions.begin(), p.noise.fractions.end(), f) == 1);
   }
   CHECK(ToString(ProfileKind::kCpu) == "cpu");
   CHECK_THROWS_MATCHES(ParseProfileKind("bogus"), std::invalid_argument, MessageContains("quick, cpu or paper"));

@@ -32,8 +32,8 @@ NoiseRunResult Run(const std::string& loss, int replicate, double fraction, doub
 }
 
 // T(0), T(0.5), T(1) of one replicate.
-void AddSeed(std::vector<NoiseRunResult>& runs, const std::string& loss, int replicate, double t0, double t_half,
-             double t1) {
+void AddSeed(
+    std::vector<NoiseRunResult>& runs, const std::string& loss, int replicate, double t0, double t_half, double t1) {
   runs.push_back(Run(loss, replicate, 0.0, t0));
   runs.push_back(Run(loss, replicate, 0.5, t_half));
   runs.push_back(Run(loss, replicate, 1.0, t1));
@@ -126,8 +126,8 @@ TEST_CASE("AnalyzeCurvature: a censored T(0.5), a missing fraction or no growth 
   for (NoiseRunResult& r : runs) {
     if (r.loss == "supcon" && r.replicate == 1 && r.fraction == 0.5) r.censored = true;
   }
-  AddSeed(runs, "supcon", 3, 300, 250, 200);                       // T(1) < T(0)
-  runs.push_back(Run("supcon", 4, 0.0, 100));                      // p = 0.5 and 1 missing
+  AddSeed(runs, "supcon", 3, 300, 250, 200);   // T(1) < T(0)
+  runs.push_back(Run("supcon", 4, 0.0, 100));  // p = 0.5 and 1 missing
   runs.push_back(Run("supcon", 4, 1.0, 300));
   const LossCurvature c = AnalyzeCurvature(runs, "supcon", 0.90, 100);
   CHECK(c.runs == 14);
@@ -159,7 +159,8 @@ TEST_CASE("AnalyzeCurvature: a fitted run without iterations (null in the JSON) 
   CHECK(std::isfinite(c.power_law.offset));
 }
 
-TEST_CASE("AnalyzeCurvature: the power law leaves the clean runs out of its points and counts only flipped runs as skipped") {
+TEST_CASE(
+    "AnalyzeCurvature: the power law leaves the clean runs out of its points and counts only flipped runs as skipped") {
   const LossCurvature c = AnalyzeCurvature(SupConRuns(), "supcon", 0.95, 100);
   // 9 supcon runs: 3 clean (the offset, mean 100), 6 with flips, all above the offset.
   CHECK(c.power_law.offset == Approx(100.0).epsilon(1e-15));
@@ -183,8 +184,8 @@ TEST_CASE("AnalyzeCurvature: no fitted clean run means no offset and no power la
 TEST_CASE("AnalyzeCurvature: two runs of one replicate at one fraction throw") {
   std::vector<NoiseRunResult> runs = SupConRuns();
   runs.push_back(Run("supcon", 1, 0.5, 190));
-  CHECK_THROWS_MATCHES(AnalyzeCurvature(runs, "supcon", 0.95, 100), std::invalid_argument,
-                       MessageContains("replicate 1"));
+  CHECK_THROWS_MATCHES(
+      AnalyzeCurvature(runs, "supcon", 0.95, 100), std::invalid_argument, MessageContains("replicate 1"));
   runs.pop_back();
   runs.push_back(Run("ce", 0, 0.5, 150));  // a duplicate of the other loss only matters for that loss
   CHECK_NOTHROW(AnalyzeCurvature(runs, "supcon", 0.95, 100));

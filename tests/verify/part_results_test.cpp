@@ -40,39 +40,44 @@ TEST_CASE("ReadSweep: counts, targets and maxima over the rows with h >= K - 1")
 TEST_CASE("Part results: a missing field names the part and the field") {
   Json sweep = SweepFixture();
   sweep.erase("gap_target");
-  REQUIRE_THROWS_MATCHES(ReadSweep(sweep, "theory_sweep"), std::runtime_error,
+  REQUIRE_THROWS_MATCHES(ReadSweep(sweep, "theory_sweep"),
+                         std::runtime_error,
                          MessageContains("part 'theory_sweep': field 'gap_target' is missing"));
   Json row_missing = SweepFixture();
   row_missing["rows"][1].erase("max_gram_error");
-  CHECK_THROWS_MATCHES(ReadSweep(row_missing, "theory_sweep"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadSweep(row_missing, "theory_sweep"),
+                       std::runtime_error,
                        MessageContains("part 'theory_sweep': field 'max_gram_error' is missing"));
-  CHECK_THROWS_MATCHES(ReadSweep(Json::array({1, 2}), "theory_sweep"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadSweep(Json::array({1, 2}), "theory_sweep"),
+                       std::runtime_error,
                        MessageContains("field 'configurations' is missing"));
-  CHECK_THROWS_MATCHES(ReadMultisetMinimum(Json{{"final_loss", 1.0}}, "multiset"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadMultisetMinimum(Json{{"final_loss", 1.0}}, "multiset"),
+                       std::runtime_error,
                        MessageContains("part 'multiset': field 'max_gram_error' is missing"));
 }
 
 TEST_CASE("Part results: a wrong type is an error, null reads as NaN") {
   Json sweep = SweepFixture();
   sweep["gap_target"] = "1e-9";
-  REQUIRE_THROWS_MATCHES(ReadSweep(sweep, "theory_sweep"), std::runtime_error,
+  REQUIRE_THROWS_MATCHES(ReadSweep(sweep, "theory_sweep"),
+                         std::runtime_error,
                          MessageContains("part 'theory_sweep': field 'gap_target' is not a number"));
   sweep = SweepFixture();
   sweep["gap_target"] = nullptr;
   CHECK(std::isnan(ReadSweep(sweep, "theory_sweep").gap_target));
   sweep["complete"] = "true";
-  CHECK_THROWS_MATCHES(ReadSweep(sweep, "theory_sweep"), std::runtime_error,
-                       MessageContains("field 'complete' is not true or false"));
+  CHECK_THROWS_MATCHES(
+      ReadSweep(sweep, "theory_sweep"), std::runtime_error, MessageContains("field 'complete' is not true or false"));
   sweep = SweepFixture();
   sweep["rows"] = Json::object();
-  CHECK_THROWS_MATCHES(ReadSweep(sweep, "theory_sweep"), std::runtime_error,
-                       MessageContains("field 'rows' is not an array"));
+  CHECK_THROWS_MATCHES(
+      ReadSweep(sweep, "theory_sweep"), std::runtime_error, MessageContains("field 'rows' is not an array"));
   // Integers: a float with an integral value is accepted, a fraction or null is not.
   const Json j = {{"a", 4.0}, {"b", 4.5}, {"c", nullptr}, {"d", 7}, {"e", true}, {"s", 3}};
   CHECK(RequireInteger(j, "a", "p") == 4);
   CHECK(RequireInteger(j, "d", "p") == 7);
-  CHECK_THROWS_MATCHES(RequireInteger(j, "b", "p"), std::runtime_error,
-                       MessageContains("part 'p': field 'b' is not an integer"));
+  CHECK_THROWS_MATCHES(
+      RequireInteger(j, "b", "p"), std::runtime_error, MessageContains("part 'p': field 'b' is not an integer"));
   CHECK_THROWS_MATCHES(RequireInteger(j, "c", "p"), std::runtime_error, MessageContains("is not an integer"));
   CHECK_THROWS_MATCHES(RequireNumber(j, "e", "p"), std::runtime_error, MessageContains("field 'e' is not a number"));
   CHECK_THROWS_MATCHES(RequireString(j, "s", "p"), std::runtime_error, MessageContains("field 's' is not a string"));
@@ -94,7 +99,8 @@ TEST_CASE("ReadMultisetMinimum and ReadFigure5 read their numbers") {
   CHECK(r.compositions_trained_below_simplex == 2);
   Json broken = f5;
   broken.erase("compositions_trained_below_simplex");
-  CHECK_THROWS_MATCHES(ReadFigure5(broken, "figure5"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadFigure5(broken, "figure5"),
+                       std::runtime_error,
                        MessageContains("part 'figure5': field 'compositions_trained_below_simplex' is missing"));
 }
 
@@ -112,7 +118,8 @@ TEST_CASE("ReadFigure6: strictly below is beyond 1e-9 relative, the largest drop
   CHECK(r.failures == 1);
   Json broken = f6;
   broken["compositions"][2].erase("simplex_value");
-  CHECK_THROWS_MATCHES(ReadFigure6(broken, "figure6"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadFigure6(broken, "figure6"),
+                       std::runtime_error,
                        MessageContains("part 'figure6': field 'simplex_value' is missing"));
 }
 
@@ -135,7 +142,8 @@ TEST_CASE("ReadFigure1: every flow in order, with the targets") {
   CHECK(std::isnan(r.flows[1].rel_gap));
   Json broken = f1;
   broken["flows"][1]["loss"] = 3;
-  CHECK_THROWS_MATCHES(ReadFigure1(broken, "figure1"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadFigure1(broken, "figure1"),
+                       std::runtime_error,
                        MessageContains("part 'figure1': field 'loss' is not a string"));
 }
 
@@ -164,11 +172,12 @@ TEST_CASE("ReadTrainedRun: the evaluation, the encoder kind, and what the caller
   CHECK_FALSE(ReadTrainedRun(TrainFixture("MLP 784-256-128 + final linear"), "p", "ce", 0).post_relu);
   Json broken = TrainFixture("post-ReLU");
   broken["run"].erase("train_images");
-  CHECK_THROWS_MATCHES(ReadTrainedRun(broken, "train_ce_1", "ce", 1), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadTrainedRun(broken, "train_ce_1", "ce", 1),
+                       std::runtime_error,
                        MessageContains("part 'train_ce_1': field 'train_images' is missing"));
   broken.erase("run");
-  CHECK_THROWS_MATCHES(ReadTrainedRun(broken, "train_ce_1", "ce", 1), std::runtime_error,
-                       MessageContains("field 'run' is missing"));
+  CHECK_THROWS_MATCHES(
+      ReadTrainedRun(broken, "train_ce_1", "ce", 1), std::runtime_error, MessageContains("field 'run' is missing"));
 }
 
 TEST_CASE("ReadNoiseRuns: fitted and censored runs, a censored run reads the budget") {
@@ -198,9 +207,11 @@ TEST_CASE("ReadNoiseRuns: fitted and censored runs, a censored run reads the bud
   CHECK(runs[2].iterations == 9000.0);  // censored runs need no iterations_to_fit
   Json broken = noise;
   broken["runs"][0].erase("iterations_to_fit");
-  CHECK_THROWS_MATCHES(ReadNoiseRuns(broken, "noise"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadNoiseRuns(broken, "noise"),
+                       std::runtime_error,
                        MessageContains("part 'noise': field 'iterations_to_fit' is missing"));
-  CHECK_THROWS_MATCHES(ReadNoiseRuns(Json::object(), "noise"), std::runtime_error,
+  CHECK_THROWS_MATCHES(ReadNoiseRuns(Json::object(), "noise"),
+                       std::runtime_error,
                        MessageContains("part 'noise': field 'runs' is missing"));
 }
 

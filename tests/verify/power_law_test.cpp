@@ -66,7 +66,8 @@ TEST_CASE("FitPowerLaw: an offset is taken off first, so linear growth above a l
   CHECK(quadratic.exponent == Approx(2.0).epsilon(1e-12));
   CHECK(quadratic.verdict == "superlinear");
   CHECK(quadratic.num_skipped == 2);
-  REQUIRE_THROWS_MATCHES(verify::FitPowerLaw(x, y, 10, 0.95, 1, NAN), std::invalid_argument, MessageContains("finite offset"));
+  REQUIRE_THROWS_MATCHES(
+      verify::FitPowerLaw(x, y, 10, 0.95, 1, NAN), std::invalid_argument, MessageContains("finite offset"));
 }
 
 TEST_CASE("FitPowerLaw: too few points give insufficient data, bad arguments are refused") {
@@ -75,6 +76,7 @@ TEST_CASE("FitPowerLaw: too few points give insufficient data, bad arguments are
   CHECK(verify::FitPowerLaw({1, 2}, {1, 4}).note == "2 usable points (of 2): at least 3 are needed");
   CHECK(verify::FitPowerLaw({5, 5, 5}, {1, 2, 3}).note == "one distinct number of flipped labels: no slope");
   CHECK(verify::FitPowerLaw({1, 2, 4}, {1, 4, 16}).note.empty());
-  REQUIRE_THROWS_MATCHES(verify::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));
+  REQUIRE_THROWS_MATCHES(
+      verify::FitPowerLaw({1, 2}, {1}), std::invalid_argument, MessageContains("2 x values but 1 y"));
   REQUIRE_THROWS_MATCHES(verify::FitPowerLaw({1}, {1}, 10, 1.0), std::invalid_argument, MessageContains("confidence"));
 }

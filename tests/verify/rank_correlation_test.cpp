@@ -23,7 +23,7 @@ TEST_CASE("Spearman: known values, monotone data, and the cases without an answe
   CHECK(Spearman({1, 2, 3, 4}, {1, 4, 9, 16}) == Approx(1.0));
   CHECK(Spearman({1, 2, 3, 4}, {0.5, 0.4, 0.3, -1}) == Approx(-1.0));
   CHECK(std::isnan(Spearman({1, 2, 3}, {5, 5, 5})));  // a constant side
-  CHECK(std::isnan(Spearman({1, 2, 3}, {1, 2})));      // lengths differ
+  CHECK(std::isnan(Spearman({1, 2, 3}, {1, 2})));     // lengths differ
   CHECK(std::isnan(Spearman({}, {})));
 }
 

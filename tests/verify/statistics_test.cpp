@@ -132,7 +132,8 @@ TEST_CASE("PairedDifferenceInterval: the interval of a_i - b_i, sizes must agree
   CHECK(shifted.low == Approx(1.0).epsilon(1e-12));
   CHECK(shifted.high == Approx(1.0).epsilon(1e-12));
   CHECK(PairedDifferenceInterval({}, {}).count == 0);
-  CHECK_THROWS_MATCHES(PairedDifferenceInterval({1, 2, 3}, {1, 2}), std::invalid_argument,
+  CHECK_THROWS_MATCHES(PairedDifferenceInterval({1, 2, 3}, {1, 2}),
+                       std::invalid_argument,
                        MessageContains("3 values on one side but 2"));
   CHECK_THROWS_AS(PairedDifferenceInterval({1, kNaN}, {1, 2}), std::invalid_argument);
 }

@@ -1,11 +1,11 @@
 #include "dissect/theory/bounds.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <boost/math/distributions/binomial.hpp>
 #include <boost/math/special_functions/binomial.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -170,7 +170,8 @@ SupConMultisetBoundResult SupConMultisetBound(int num_classes, int per_class, in
     double value = 0.0;
     double excess = 0.0;
     for (int l = 2; l <= batch_size; ++l) {
-      const double m = k * std::exp(LogMultisetCount(n, l)) * std::exp(LogMultisetCount(num_points - n, batch_size - l));
+      const double m =
+          k * std::exp(LogMultisetCount(n, l)) * std::exp(LogMultisetCount(num_points - n, batch_size - l));
       value += l * std::round(m) * AnchorTermAtSimplex(l, batch_size, negative_weight);
       excess += l * std::round(m) * AnchorExcessAtSimplex(l, batch_size, negative_weight);
     }

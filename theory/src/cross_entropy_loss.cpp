@@ -1,7 +1,7 @@
 #include "dissect/theory/cross_entropy_loss.hpp"
 
-#include <cmath>
 #include <fmt/format.h>
+#include <cmath>
 
 #include "dissect/theory/check.hpp"
 
@@ -15,10 +15,10 @@ CrossEntropyResult CrossEntropyLoss(const Eigen::Ref<const Eigen::MatrixXd>& poi
   RequireAtLeast(kFunction, "number of points (N)", points.cols(), 1);
   RequireAtLeast(kFunction, "number of classes (rows of W)", weights.rows(), 2);
   if (weights.cols() != points.rows()) {
-    ThrowInvalidArgument(kFunction,
-                         fmt::format("expected W with h = {} columns (the dimension of the points), got {}",
-                                     points.rows(),
-                                     weights.cols()));
+    ThrowInvalidArgument(
+        kFunction,
+        fmt::format(
+            "expected W with h = {} columns (the dimension of the points), got {}", points.rows(), weights.cols()));
   }
   RequireFinite(kFunction, "points", points);
   RequireFinite(kFunction, "weights", weights);

@@ -1,8 +1,8 @@
 #include "dissect/theory/geometry.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 #include <limits>
 
 #include "dissect/theory/check.hpp"
@@ -54,14 +54,13 @@ double AngularSimilarity(const Eigen::Ref<const Eigen::VectorXd>& u, const Eigen
   // stableNorm scales before squaring, so that 1e200 or 1e-170 entries neither overflow nor underflow.
   const double u_norm = u.stableNorm();
   const double v_norm = v.stableNorm();
-  if (!(u_norm > 0.0) || !(v_norm > 0.0)) ThrowInvalidArgument(kFunction, "expected non-zero vectors, got a zero vector");
+  if (!(u_norm > 0.0) || !(v_norm > 0.0))
+    ThrowInvalidArgument(kFunction, "expected non-zero vectors, got a zero vector");
   const double cosine = std::clamp((u / u_norm).dot(v / v_norm), -1.0, 1.0);
   return 1.0 - std::acos(cosine) / M_PI;
 }
 
-double SimplexAngularSimilarity(int num_classes) {
-  return 1.0 - std::acos(SimplexCosine(num_classes)) / M_PI;
-}
+double SimplexAngularSimilarity(int num_classes) { return 1.0 - std::acos(SimplexCosine(num_classes)) / M_PI; }
 
 double MaxGramErrorAgainstSimplex(const Eigen::Ref<const Eigen::MatrixXd>& means, double radius) {
   constexpr const char* kFunction = "MaxGramErrorAgainstSimplex";

@@ -32,9 +32,13 @@ IidSupConEstimate EstimateIidSupCon(const Eigen::Ref<const Eigen::MatrixXd>& poi
   const char* where = "EstimateIidSupCon";
   RequireAtLeast(where, "batch_size (b)", batch_size, 2);
   if (points.cols() == 0 || points.cols() % batch_size != 0 || labels.size() != points.cols()) {
-    throw std::invalid_argument(fmt::format("{}(): expected M b points and labels with b = {}, got {} points and {} "
-                                            "labels",
-                                            where, batch_size, points.cols(), labels.size()));
+    throw std::invalid_argument(
+        fmt::format("{}(): expected M b points and labels with b = {}, got {} points and {} "
+                    "labels",
+                    where,
+                    batch_size,
+                    points.cols(),
+                    labels.size()));
   }
   SupConOptions supcon;
   supcon.temperature = temperature;
@@ -44,7 +48,9 @@ IidSupConEstimate EstimateIidSupCon(const Eigen::Ref<const Eigen::MatrixXd>& poi
   Eigen::VectorXd values(estimate.num_batches);
   for (int m = 0; m < estimate.num_batches; ++m) {
     values[m] = SupConLoss(points.middleCols(Eigen::Index{m} * batch_size, batch_size),
-                           labels.segment(Eigen::Index{m} * batch_size, batch_size), supcon, /*with_gradient=*/false)
+                           labels.segment(Eigen::Index{m} * batch_size, batch_size),
+                           supcon,
+                           /*with_gradient=*/false)
                     .value;
   }
   estimate.mean = values.mean();

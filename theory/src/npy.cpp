@@ -1,11 +1,11 @@
 #include "dissect/theory/npy.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
 #include <fstream>
 #include <limits>
 #include <random>
@@ -220,7 +220,8 @@ Eigen::MatrixXd RealMatrixFrom(const NpyArray& array, const fs::path& path, std:
     Fail(function, path, fmt::format("expected a non-empty array, got shape ({}, {})", array.shape[0], array.shape[1]));
   }
   // C order (rows, cols) is the column-major cols x rows matrix.
-  Eigen::MatrixXd transposed = Eigen::Map<const Eigen::MatrixXd>(array.real_values.data(), array.shape[1], array.shape[0]);
+  Eigen::MatrixXd transposed =
+      Eigen::Map<const Eigen::MatrixXd>(array.real_values.data(), array.shape[1], array.shape[0]);
   for (Eigen::Index row = 0; row < transposed.cols(); ++row) {
     for (Eigen::Index col = 0; col < transposed.rows(); ++col) {
       if (!std::isfinite(transposed(col, row))) {
@@ -246,7 +247,8 @@ void WriteArray(const fs::path& path,
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
 
-  const fs::path temporary = path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), std::random_device{}());
+  const fs::path temporary =
+      path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), std::random_device{}());
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     if (!out) Fail("WriteNpy", path, fmt::format("cannot open {} for writing", temporary.string()));
@@ -350,9 +352,10 @@ OpenedNpy OpenNpy(const fs::path& path, std::string_view function) {
          fmt::format("truncated: the shape needs {} bytes of data, the file has {}", data_bytes, available));
   }
   if (available > data_bytes) {
-    Fail(kFunction,
-         path,
-         fmt::format("corrupt: {} bytes of data after the {} that the shape needs", available - data_bytes, data_bytes));
+    Fail(
+        kFunction,
+        path,
+        fmt::format("corrupt: {} bytes of data after the {} that the shape needs", available - data_bytes, data_bytes));
   }
   opened.count = count;
   opened.data_offset = preamble + header_length;

@@ -1,8 +1,8 @@
 #include "dissect/theory/regular_simplex.hpp"
 
+#include <fmt/format.h>
 #include <Eigen/QR>
 #include <cmath>
-#include <fmt/format.h>
 #include <random>
 
 #include "dissect/theory/check.hpp"

@@ -337,7 +337,8 @@ RepresentationGeometryResult MeasureRepresentationGeometry(EmbeddingSource& embe
   Eigen::MatrixXd batch_points(dim, batch_points_count);
   Eigen::VectorXi batch_labels(batch_points_count);
   {
-    const std::vector<Eigen::Index> drawn = DrawIidBatchIndices(n, options.batch_size, options.num_batches, options.seed);
+    const std::vector<Eigen::Index> drawn =
+        DrawIidBatchIndices(n, options.batch_size, options.num_batches, options.seed);
     for (Eigen::Index c = 0; c < batch_points_count; ++c) {
       const Eigen::Index point = drawn[static_cast<std::size_t>(c)];
       batch_labels[c] = labels[point];

@@ -1,10 +1,10 @@
 #include "dissect/theory/supcon_loss.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <numeric>
-#include <fmt/format.h>
 #include <vector>
 
 #include "blas.hpp"
@@ -45,7 +45,8 @@ Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size, int scalar_byte
   const double columns = memory_budget_bytes / (static_cast<double>(std::max(scalar_bytes, 1)) *
                                                 static_cast<double>(std::max<Eigen::Index>(batch_size, 1)));
   const Eigen::Index floor = std::min<Eigen::Index>(64, batch_size);
-  return std::clamp<Eigen::Index>(static_cast<Eigen::Index>(std::min(columns, 1e15)), floor, std::max<Eigen::Index>(batch_size, 1));
+  return std::clamp<Eigen::Index>(
+      static_cast<Eigen::Index>(std::min(columns, 1e15)), floor, std::max<Eigen::Index>(batch_size, 1));
 }
 
 double SupConOptions::ReductionFactor(Eigen::Index batch_size, Eigen::Index anchors_with_positives) const {
@@ -111,7 +112,8 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
   std::vector<int> members(b);
   std::iota(members.begin(), members.end(), 0);
   const int* labels_data = labels.data();
-  std::stable_sort(members.begin(), members.end(), [labels_data](int x, int y) { return labels_data[x] < labels_data[y]; });
+  std::stable_sort(
+      members.begin(), members.end(), [labels_data](int x, int y) { return labels_data[x] < labels_data[y]; });
   std::vector<Eigen::Index> class_first(b), class_last(b);  // per position, its class's range in `members`
   for (Eigen::Index first = 0; first < b;) {
     Eigen::Index last = first;

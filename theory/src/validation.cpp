@@ -28,12 +28,8 @@ void RequireFinite(std::string_view function, std::string_view name, const Eigen
   for (Eigen::Index col = 0; col < values.cols(); ++col) {
     for (Eigen::Index row = 0; row < values.rows(); ++row) {
       if (!std::isfinite(values(row, col))) {
-        ThrowInvalidArgument(function,
-                             fmt::format("expected finite {}, got {} at row {}, column {}",
-                                         name,
-                                         values(row, col),
-                                         row,
-                                         col));
+        ThrowInvalidArgument(
+            function, fmt::format("expected finite {}, got {} at row {}, column {}", name, values(row, col), row, col));
       }
     }
   }
@@ -44,7 +40,8 @@ void RequireLabels(std::string_view function,
                    Eigen::Index expected_size,
                    int num_classes) {
   if (labels.size() != expected_size) {
-    ThrowInvalidArgument(function, fmt::format("expected {} labels (one per point), got {}", expected_size, labels.size()));
+    ThrowInvalidArgument(function,
+                         fmt::format("expected {} labels (one per point), got {}", expected_size, labels.size()));
   }
   for (Eigen::Index i = 0; i < labels.size(); ++i) {
     const int label = labels[i];

@@ -55,8 +55,8 @@ std::vector<std::int64_t> BatchSampler::Next() {
 
 std::string BatchSampler::SaveState() const {
   std::ostringstream out;
-  out << "batch_sampler 1 " << num_items_ << ' ' << batch_size_ << ' ' << ToString(sampling_) << ' ' << position_
-      << ' ' << permutation_.size() << '\n'
+  out << "batch_sampler 1 " << num_items_ << ' ' << batch_size_ << ' ' << ToString(sampling_) << ' ' << position_ << ' '
+      << permutation_.size() << '\n'
       << generator_ << '\n';
   for (const std::int64_t p : permutation_) out << p << ' ';
   return out.str();
@@ -75,16 +75,21 @@ void BatchSampler::LoadState(std::string_view state) {
   if (num_items != num_items_ || batch_size != batch_size_ || sampling != ToString(sampling_)) {
     throw std::invalid_argument(fmt::format(
         "BatchSampler::LoadState(): the state is of a sampler of {} items, batch {}, {}; this one has {}, {}, {}",
-        num_items, batch_size, sampling, num_items_, batch_size_, ToString(sampling_)));
+        num_items,
+        batch_size,
+        sampling,
+        num_items_,
+        batch_size_,
+        ToString(sampling_)));
   }
   std::mt19937_64 generator;
   in >> generator;
   std::vector<std::int64_t> permutation(permutation_size);
   for (auto& p : permutation) in >> p;
-  const bool consistent = sampling_ == BatchSampling::kShuffledEpochs
-                              ? permutation_size == static_cast<std::size_t>(num_items_) && position >= 0 &&
-                                    position <= num_items_
-                              : permutation_size == 0;
+  const bool consistent =
+      sampling_ == BatchSampling::kShuffledEpochs
+          ? permutation_size == static_cast<std::size_t>(num_items_) && position >= 0 && position <= num_items_
+          : permutation_size == 0;
   if (!in || !consistent ||
       std::any_of(permutation.begin(), permutation.end(), [&](std::int64_t p) { return p < 0 || p >= num_items_; })) {
     throw std::invalid_argument("BatchSampler::LoadState(): corrupt batch sampler state");

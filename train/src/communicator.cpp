@@ -44,7 +44,8 @@ std::chrono::milliseconds Milliseconds(double seconds) {
 
 void DistributedOptions::Validate() const {
   const char* where = "DistributedOptions::Validate";
-  if (world_size < 1) throw std::invalid_argument(fmt::format("{}(): expected world_size >= 1, got {}", where, world_size));
+  if (world_size < 1)
+    throw std::invalid_argument(fmt::format("{}(): expected world_size >= 1, got {}", where, world_size));
   if (rank < 0 || rank >= world_size) {
     throw std::invalid_argument(fmt::format("{}(): expected rank in [0, {}), got {}", where, world_size, rank));
   }
@@ -80,9 +81,7 @@ void ParseMaster(const std::string& text, DistributedOptions* options) {
   options->master_port = port;
 }
 
-std::shared_ptr<Communicator> Communicator::Single() {
-  return std::shared_ptr<Communicator>(new Communicator());
-}
+std::shared_ptr<Communicator> Communicator::Single() { return std::shared_ptr<Communicator>(new Communicator()); }
 
 std::shared_ptr<Communicator> Communicator::Create(const DistributedOptions& options, torch::Device device) {
   options.Validate();
@@ -114,7 +113,10 @@ std::shared_ptr<Communicator> Communicator::Create(const DistributedOptions& opt
     impl->store = c10::make_intrusive<c10d::TCPStore>(options.master_address, store_options);
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format(
-        "{}: the rendezvous at {}:{} failed within {} s ({}): {}", where, options.master_address, options.master_port,
+        "{}: the rendezvous at {}:{} failed within {} s ({}): {}",
+        where,
+        options.master_address,
+        options.master_port,
         options.timeout_seconds,
         options.rank == 0 ? "is the port free, and did every other rank start?" : "is rank 0 running at that address?",
         ErrorText(e)));
@@ -144,7 +146,11 @@ std::shared_ptr<Communicator> Communicator::Create(const DistributedOptions& opt
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format(
         "{}: connecting the {} process group (rendezvous at {}:{}) failed within {} s (did every rank start?): {}",
-        where, nccl ? "NCCL" : "Gloo", options.master_address, options.master_port, options.timeout_seconds,
+        where,
+        nccl ? "NCCL" : "Gloo",
+        options.master_address,
+        options.master_port,
+        options.timeout_seconds,
         ErrorText(e)));
   }
   communicator->rank_ = options.rank;
@@ -167,7 +173,11 @@ void Run(Communicator& communicator, Communicator::Impl& impl, const char* what,
     throw std::runtime_error(fmt::format(
         "rank {} of {}: the {} {} failed: another rank stopped, the network broke, or the ranks waited more than {} s "
         "for each other ({})",
-        communicator.rank(), communicator.world_size(), communicator.backend(), what, impl.timeout_seconds,
+        communicator.rank(),
+        communicator.world_size(),
+        communicator.backend(),
+        what,
+        impl.timeout_seconds,
         ErrorText(e)));
   }
 }

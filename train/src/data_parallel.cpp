@@ -48,7 +48,8 @@ std::vector<double> AllReduceGradients(const std::vector<torch::Tensor>& paramet
     parameter.mutable_grad().copy_(flat.narrow(0, offset, size).view_as(parameter));
     offset += size;
   }
-  const torch::Tensor sums = flat.narrow(0, offset, static_cast<std::int64_t>(values.size())).to(torch::kCPU, torch::kDouble);
+  const torch::Tensor sums =
+      flat.narrow(0, offset, static_cast<std::int64_t>(values.size())).to(torch::kCPU, torch::kDouble);
   return std::vector<double>(sums.data_ptr<double>(), sums.data_ptr<double>() + sums.numel());
 }
 
@@ -86,7 +87,11 @@ void AverageBuffers(torch::nn::Module& module, Communicator& communicator) {
 
 std::pair<std::int64_t, std::int64_t> ShardRange(std::int64_t count, int rank, int world_size) {
   if (world_size < 1 || rank < 0 || rank >= world_size || count < 0) {
-    throw std::invalid_argument(fmt::format("ShardRange(): expected 0 <= rank < world_size and count >= 0, got rank {} of {}, count {}", rank, world_size, count));
+    throw std::invalid_argument(
+        fmt::format("ShardRange(): expected 0 <= rank < world_size and count >= 0, got rank {} of {}, count {}",
+                    rank,
+                    world_size,
+                    count));
   }
   return {count * rank / world_size, count * (rank + 1) / world_size};
 }

@@ -61,9 +61,8 @@ DataPipeline::DataPipeline(const ImageSet& images,
   }
   if (static_cast<std::int64_t>(normalization.mean.size()) != images.channels ||
       normalization.std.size() != normalization.mean.size()) {
-    throw std::invalid_argument(fmt::format("DataPipeline(): expected a normalization of {} channels, got {}",
-                                            images.channels,
-                                            normalization.mean.size()));
+    throw std::invalid_argument(fmt::format(
+        "DataPipeline(): expected a normalization of {} channels, got {}", images.channels, normalization.mean.size()));
   }
   pixels_ = torch::from_blob(const_cast<std::uint8_t*>(images.pixels.data()),
                              {images.num_images, images.channels, images.height, images.width},
@@ -121,9 +120,11 @@ Batch DataPipeline::MakeBatch(const std::vector<std::int64_t>& indices) {
 Batch DataPipeline::MakeBatch(const std::vector<std::int64_t>& indices, std::int64_t first, std::int64_t count) {
   const auto total = static_cast<std::int64_t>(indices.size());
   if (first < 0 || count < 0 || first + count > total) {
-    throw std::invalid_argument(fmt::format(
-        "DataPipeline::MakeBatch(): expected a part [first, first + count) of the {} indices, got [{}, {})", total,
-        first, first + count));
+    throw std::invalid_argument(
+        fmt::format("DataPipeline::MakeBatch(): expected a part [first, first + count) of the {} indices, got [{}, {})",
+                    total,
+                    first,
+                    first + count));
   }
   const torch::Tensor index =
       torch::tensor(std::vector<std::int64_t>(indices.begin() + first, indices.begin() + first + count), torch::kLong);
@@ -138,7 +139,8 @@ torch::Tensor DataPipeline::Slice(std::int64_t start, std::int64_t count) const 
 
 void DataPipeline::SetLabels(const std::vector<std::int64_t>& labels) {
   if (static_cast<std::int64_t>(labels.size()) != size()) {
-    throw std::invalid_argument(fmt::format("DataPipeline::SetLabels(): expected {} labels, got {}", size(), labels.size()));
+    throw std::invalid_argument(
+        fmt::format("DataPipeline::SetLabels(): expected {} labels, got {}", size(), labels.size()));
   }
   for (std::size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= num_classes_) {

@@ -122,7 +122,8 @@ void EncoderOptions::Validate() const {
     throw std::invalid_argument(fmt::format("{}(): expected dim = 512 for resnet18, got {}", where, dim));
   }
   if (architecture == Architecture::kCnn && (height < 4 || width < 4)) {
-    throw std::invalid_argument(fmt::format("{}(): expected images of at least 4 x 4 for cnn, got {} x {}", where, height, width));
+    throw std::invalid_argument(
+        fmt::format("{}(): expected images of at least 4 x 4 for cnn, got {} x {}", where, height, width));
   }
 }
 

@@ -68,8 +68,8 @@ void Require(bool condition, const std::string& message) {
   if (!condition) throw std::invalid_argument("Evaluate(): " + message);
 }
 
-// Paper: SC loss of i.i.d. batches of the training representations z/||z||, with reduction sum/b (docs/theory.md, floor):
-// the batches and the estimate of theory/, as `dissect geometry --seed` draws them.
+// Paper: SC loss of i.i.d. batches of the training representations z/||z||, with reduction sum/b (docs/theory.md,
+// floor): the batches and the estimate of theory/, as `dissect geometry --seed` draws them.
 theory::IidSupConEstimate SupConEstimate(const Eigen::MatrixXd& points,
                                          const Eigen::VectorXi& labels,
                                          const EvaluationOptions& options) {
@@ -83,12 +83,12 @@ theory::IidSupConEstimate SupConEstimate(const Eigen::MatrixXd& points,
     // A zero representation (every post-ReLU unit dead) stays zero, as the loss's normalization with its epsilon
     // leaves it: it has no direction, and 0/0 would stop the run.
     const double norm = points.col(drawn[c]).norm();
-    batches.col(static_cast<Eigen::Index>(c)) = norm > 0.0 ? Eigen::VectorXd(points.col(drawn[c]) / norm)
-                                                           : Eigen::VectorXd(points.col(drawn[c]));
+    batches.col(static_cast<Eigen::Index>(c)) =
+        norm > 0.0 ? Eigen::VectorXd(points.col(drawn[c]) / norm) : Eigen::VectorXd(points.col(drawn[c]));
     batch_labels(static_cast<Eigen::Index>(c)) = labels(drawn[c]);
   }
-  return theory::EstimateIidSupCon(batches, batch_labels, b,
-                                   theory::Temperature::FromTemperature(options.loss.temperature));
+  return theory::EstimateIidSupCon(
+      batches, batch_labels, b, theory::Temperature::FromTemperature(options.loss.temperature));
 }
 
 }  // namespace
@@ -116,8 +116,12 @@ EvaluationRecord EvaluationRecord::FromColumns(const std::vector<std::pair<std::
 
 namespace {
 
-torch::Tensor EmbedRange(
-    Encoder& encoder, LossHead& head, const DataPipeline& data, std::int64_t begin, std::int64_t end, std::int64_t chunk) {
+torch::Tensor EmbedRange(Encoder& encoder,
+                         LossHead& head,
+                         const DataPipeline& data,
+                         std::int64_t begin,
+                         std::int64_t end,
+                         std::int64_t chunk) {
   theory::RequireAtLeast("Embed", "chunk", chunk, 1);
   torch::NoGradGuard no_grad;
   const bool was_training = encoder->is_training();
@@ -231,8 +235,10 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
   for (Eigen::Index k = 0; k < means_rows.rows(); ++k) {
     if (!means_rows.row(k).allFinite()) means_rows.row(k).setConstant(0.0F);
   }
-  const torch::Tensor mu =
-      torch::from_blob(means_rows.data(), {means_rows.cols(), means_rows.rows()}, torch::kFloat).t().contiguous().to(z.device());
+  const torch::Tensor mu = torch::from_blob(means_rows.data(), {means_rows.cols(), means_rows.rows()}, torch::kFloat)
+                               .t()
+                               .contiguous()
+                               .to(z.device());
   const torch::Tensor mu_sq = mu.pow(2).sum(1);
   for (const bool test : {false, true}) {
     const torch::Tensor& r = test ? z_test : z;
@@ -257,8 +263,9 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
     record.loss = estimate.mean;
     record.loss_standard_error = estimate.standard_error;
     // Paper: expected per-sample floor under i.i.d. sampling (docs/theory.md); features on the unit sphere.
-    record.loss_bound = theory::SupConIidFloor(
-        num_classes, static_cast<int>(options.batch_size), theory::Temperature::FromTemperature(options.loss.temperature));
+    record.loss_bound = theory::SupConIidFloor(num_classes,
+                                               static_cast<int>(options.batch_size),
+                                               theory::Temperature::FromTemperature(options.loss.temperature));
   } else {
     const Eigen::MatrixXd weights = ToPoints(embeddings.classifier).transpose();  // K x h
     const theory::CrossEntropyResult ce = theory::CrossEntropyLoss(points, labels, weights, /*with_gradient=*/false);
@@ -287,8 +294,8 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
   for (Eigen::Index k = 0; k < means.cols(); ++k) {
     if (class_means.counts(k) > 0) present_norms.push_back(means.col(k).norm());
   }
-  const Eigen::VectorXd norms = Eigen::Map<const Eigen::VectorXd>(present_norms.data(),
-                                                                  static_cast<Eigen::Index>(present_norms.size()));
+  const Eigen::VectorXd norms =
+      Eigen::Map<const Eigen::VectorXd>(present_norms.data(), static_cast<Eigen::Index>(present_norms.size()));
   const double norm_mean = norms.size() > 0 ? norms.mean() : 0.0;
   record.class_mean_norm = norm_mean;
   record.class_mean_norm_spread = theory::RelativeSpread(norms);

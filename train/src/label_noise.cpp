@@ -18,7 +18,10 @@ std::int64_t NumFlipped(double fraction, std::int64_t num_labels) {
   return static_cast<std::int64_t>(std::floor(std::round(product * 1e9) / 1e9));
 }
 
-FlippedLabels FlipLabels(const std::vector<std::int64_t>& labels, int num_classes, double fraction, std::uint64_t seed) {
+FlippedLabels FlipLabels(const std::vector<std::int64_t>& labels,
+                         int num_classes,
+                         double fraction,
+                         std::uint64_t seed) {
   if (num_classes < 2) {
     throw std::invalid_argument(fmt::format("FlipLabels(): expected num_classes >= 2, got {}", num_classes));
   }

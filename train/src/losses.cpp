@@ -19,10 +19,8 @@ void RequireBatch(const char* where, const torch::Tensor& representations, const
     throw std::invalid_argument(fmt::format("{}(): expected representations of shape B x h with B >= 1", where));
   }
   if (!labels.defined() || labels.dim() != 1 || labels.size(0) != representations.size(0)) {
-    throw std::invalid_argument(fmt::format("{}(): expected {} labels, got {}",
-                                            where,
-                                            representations.size(0),
-                                            labels.defined() ? labels.numel() : 0));
+    throw std::invalid_argument(fmt::format(
+        "{}(): expected {} labels, got {}", where, representations.size(0), labels.defined() ? labels.numel() : 0));
   }
   if (labels.scalar_type() != torch::kLong) {
     throw std::invalid_argument(fmt::format("{}(): expected int64 labels", where));
@@ -72,8 +70,13 @@ torch::Tensor SupConLossOfAnchors(const torch::Tensor& anchors,
   const std::int64_t num_anchors = anchors.size(0), size = batch.size(0);
   if (anchors.size(1) != batch.size(1) || anchor_offset < 0 || anchor_offset + num_anchors > size) {
     throw std::invalid_argument(fmt::format("{}(): expected {} x {} anchors at rows [{}, {}) of a batch of {} x {}",
-                                            where, num_anchors, anchors.size(1), anchor_offset,
-                                            anchor_offset + num_anchors, size, batch.size(1)));
+                                            where,
+                                            num_anchors,
+                                            anchors.size(1),
+                                            anchor_offset,
+                                            anchor_offset + num_anchors,
+                                            size,
+                                            batch.size(1)));
   }
   const auto index_options = anchor_labels.options();
   const torch::Tensor logits = torch::matmul(anchors, batch.t()) * temperature.inverse_temperature();
@@ -129,8 +132,11 @@ void LossOptions::Validate() const {
   if (kind == LossKind::kSupCon) theory::RequirePositive(where, "temperature", temperature);
   theory::RequirePositive(where, "supcon_memory_budget_bytes", supcon_memory_budget_bytes);
   if (kind == LossKind::kCrossEntropyFixed && dim < num_classes - 1) {
-    throw std::invalid_argument(fmt::format(
-        "{}: ce-fix needs a regular simplex with K = {} vertices, which needs h >= K-1, got h = {}", where, num_classes, dim));
+    throw std::invalid_argument(
+        fmt::format("{}: ce-fix needs a regular simplex with K = {} vertices, which needs h >= K-1, got h = {}",
+                    where,
+                    num_classes,
+                    dim));
   }
 }
 
@@ -146,10 +152,8 @@ LossHeadImpl::LossHeadImpl(const LossOptions& options) : options_(options) {
       break;
     case LossKind::kCrossEntropyFixed: {
       // Paper: CE-fix, rows w_k = zeta_k of a regular simplex of radius 1 (unit rows).
-      const Eigen::MatrixXd simplex = theory::RegularSimplex(static_cast<int>(options_.num_classes),
-                                                             static_cast<int>(options_.dim),
-                                                             1.0,
-                                                             options_.simplex_seed);
+      const Eigen::MatrixXd simplex = theory::RegularSimplex(
+          static_cast<int>(options_.num_classes), static_cast<int>(options_.dim), 1.0, options_.simplex_seed);
       // The dim x K column-major matrix is, in memory, the K x dim row-major matrix of the rows w_k.
       const torch::Tensor rows =
           torch::from_blob(const_cast<double*>(simplex.data()), {options_.num_classes, options_.dim}, torch::kDouble)

@@ -73,8 +73,13 @@ void NoiseOptions::Validate() const {
 namespace {
 
 // One training run of the experiment, stopped at its fit unless options.stop_at_fit is false.
-NoiseRun RunOne(const NoiseOptions& options, const DataSplit& data, const NoiseCallbacks& callbacks,
-                const FlippedLabels& flipped, LossKind loss, double fraction, std::uint64_t train_seed) {
+NoiseRun RunOne(const NoiseOptions& options,
+                const DataSplit& data,
+                const NoiseCallbacks& callbacks,
+                const FlippedLabels& flipped,
+                LossKind loss,
+                double fraction,
+                std::uint64_t train_seed) {
   NoiseRun run;
   run.loss = loss;
   run.fraction = fraction;
@@ -106,17 +111,20 @@ NoiseRun RunOne(const NoiseOptions& options, const DataSplit& data, const NoiseC
   run.status = trained.status;
   run.history = trained.history;
   run.censored = std::isnan(run.iterations_to_fit) && trained.status != "cancelled";
-  const double fit = std::isnan(run.iterations_to_fit) ? static_cast<double>(trained.iterations_done)
-                                                       : run.iterations_to_fit;
+  const double fit =
+      std::isnan(run.iterations_to_fit) ? static_cast<double>(trained.iterations_done) : run.iterations_to_fit;
   run.cumulative_learning_rate = 0.0;
   for (std::int64_t i = 0; i < static_cast<std::int64_t>(fit); ++i) {
     run.cumulative_learning_rate +=
         LearningRate(options.train.schedule, options.train.learning_rate, i, options.train.ScheduleHorizon());
   }
   // The other accuracies this loss records, against the deciding one (at the cadence of the evaluations).
-  const auto differs = [&](double other) { return !(other == run.iterations_to_fit) && !(std::isnan(other) && std::isnan(run.iterations_to_fit)); };
-  run.criteria_disagree = (criterion != FitCriterion::kClassMean && differs(run.fit_class_mean)) ||
-                          (HasClassifier(loss) && criterion != FitCriterion::kClassifier && differs(run.fit_classifier));
+  const auto differs = [&](double other) {
+    return !(other == run.iterations_to_fit) && !(std::isnan(other) && std::isnan(run.iterations_to_fit));
+  };
+  run.criteria_disagree =
+      (criterion != FitCriterion::kClassMean && differs(run.fit_class_mean)) ||
+      (HasClassifier(loss) && criterion != FitCriterion::kClassifier && differs(run.fit_classifier));
   return run;
 }
 

@@ -19,15 +19,22 @@ SyncBatchNorm2dImpl::SyncBatchNorm2dImpl(std::int64_t channels, double eps, doub
 
 torch::Tensor SyncBatchNorm2dImpl::forward(const torch::Tensor& input) {
   if (input.dim() != 4 || input.size(1) != weight.size(0)) {
-    throw std::invalid_argument(fmt::format("SyncBatchNorm2d: expected B x {} x H x W input, got {} dimensions",
-                                            weight.size(0), input.dim()));
+    throw std::invalid_argument(
+        fmt::format("SyncBatchNorm2d: expected B x {} x H x W input, got {} dimensions", weight.size(0), input.dim()));
   }
   if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
   if (!is_training() || communicator_ == nullptr || !communicator_->distributed()) {
-    return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum_, eps_,
+    return torch::batch_norm(input,
+                             weight,
+                             bias,
+                             running_mean,
+                             running_var,
+                             is_training(),
+                             momentum_,
+                             eps_,
                              /*cudnn_enabled=*/true);
   }
   const std::int64_t channels = input.size(1);

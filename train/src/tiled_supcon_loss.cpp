@@ -74,7 +74,11 @@ struct TiledSupConFunction : public torch::autograd::Function<TiledSupConFunctio
 
   static variable_list backward(AutogradContext* context, variable_list grad_outputs) {
     const torch::Tensor gradient = context->get_saved_variables()[0];
-    return {grad_outputs[0] * gradient, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(),
+    return {grad_outputs[0] * gradient,
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
+            torch::Tensor(),
             torch::Tensor()};
   }
 };

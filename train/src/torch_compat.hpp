@@ -12,8 +12,8 @@
 #include <ATen/autocast_mode.h>
 #include <c10/macros/cmake_macros.h>
 #include <c10/util/Logging.h>
-#include <torch/csrc/distributed/c10d/Work.hpp>
 #include <torch/version.h>
+#include <torch/csrc/distributed/c10d/Work.hpp>
 
 #include <algorithm>
 

@@ -39,16 +39,33 @@ std::string Fingerprint(const TrainOptions& o, const DataSplit& data, const std:
   const auto& labels = train_labels.empty() ? data.train.labels : train_labels;
   for (const std::int64_t y : labels) label_hash = (label_hash ^ static_cast<std::uint64_t>(y)) * 1099511628211ULL;
   return fmt::format(
-      "data={} n={} labels={:x} encoder='{}' loss={} tau={} T={} b={} lr={} momentum={} wd={} schedule={} "
-      "sampling={} augmentation={} seed={} eval_every={} probe={}/{}/{}/{} supcon_eval_batches={}",
-      data.train.name, data.train.num_images, label_hash, o.encoder.Describe(), ToString(o.loss.kind),
-      o.loss.temperature, o.iterations, o.batch_size, o.learning_rate, o.momentum, o.weight_decay,
-      ToString(o.schedule), ToString(o.sampling), ToString(o.augmentation), o.seed, o.eval_every, o.probe.iterations,
-      o.probe.batch_size, o.probe.learning_rate, o.probe.weight_decay, o.supcon_eval_batches) +
-      // Named only when not the default, so that checkpoints of runs before these options still resume.
-      (o.precision != Precision::kFloat32 ? " precision=" + ToString(o.precision) : std::string()) +
-      (o.channels_last ? std::string(" channels_last") : std::string()) +
-      (o.schedule_horizon > 0 ? fmt::format(" horizon={}", o.schedule_horizon) : std::string());
+             "data={} n={} labels={:x} encoder='{}' loss={} tau={} T={} b={} lr={} momentum={} wd={} schedule={} "
+             "sampling={} augmentation={} seed={} eval_every={} probe={}/{}/{}/{} supcon_eval_batches={}",
+             data.train.name,
+             data.train.num_images,
+             label_hash,
+             o.encoder.Describe(),
+             ToString(o.loss.kind),
+             o.loss.temperature,
+             o.iterations,
+             o.batch_size,
+             o.learning_rate,
+             o.momentum,
+             o.weight_decay,
+             ToString(o.schedule),
+             ToString(o.sampling),
+             ToString(o.augmentation),
+             o.seed,
+             o.eval_every,
+             o.probe.iterations,
+             o.probe.batch_size,
+             o.probe.learning_rate,
+             o.probe.weight_decay,
+             o.supcon_eval_batches) +
+         // Named only when not the default, so that checkpoints of runs before these options still resume.
+         (o.precision != Precision::kFloat32 ? " precision=" + ToString(o.precision) : std::string()) +
+         (o.channels_last ? std::string(" channels_last") : std::string()) +
+         (o.schedule_horizon > 0 ? fmt::format(" horizon={}", o.schedule_horizon) : std::string());
 }
 
 // Convolution weights (4-D parameters) in channels-last order; other parameters are left as they are.
@@ -159,7 +176,8 @@ RunState LoadCheckpoint(const std::filesystem::path& path,
     archive.load_from(bytes.data(), bytes.size(), device);
     archive.read("state", meta_value);
   } catch (const std::exception& e) {
-    throw std::runtime_error(fmt::format("cannot read checkpoint '{}': not a dissect checkpoint or corrupt", path.string()));
+    throw std::runtime_error(
+        fmt::format("cannot read checkpoint '{}': not a dissect checkpoint or corrupt", path.string()));
   }
   nlohmann::json meta;
   try {
@@ -168,13 +186,14 @@ RunState LoadCheckpoint(const std::filesystem::path& path,
     throw std::runtime_error(fmt::format("cannot read checkpoint '{}': corrupt state", path.string()));
   }
   if (meta.value("version", 0) != kCheckpointVersion) {
-    throw std::runtime_error(fmt::format("checkpoint '{}' has version {}, expected {}", path.string(),
-                                         meta.value("version", 0), kCheckpointVersion));
+    throw std::runtime_error(fmt::format(
+        "checkpoint '{}' has version {}, expected {}", path.string(), meta.value("version", 0), kCheckpointVersion));
   }
   if (meta.value("fingerprint", std::string()) != fingerprint) {
-    throw std::runtime_error(fmt::format(
-        "checkpoint '{}' is of another run:\n  checkpoint: {}\n  this run:   {}", path.string(),
-        meta.value("fingerprint", std::string()), fingerprint));
+    throw std::runtime_error(fmt::format("checkpoint '{}' is of another run:\n  checkpoint: {}\n  this run:   {}",
+                                         path.string(),
+                                         meta.value("fingerprint", std::string()),
+                                         fingerprint));
   }
   try {
     archive.read("encoder", encoder_archive);
@@ -203,9 +222,16 @@ void RequireCompatible(const ImageSet& train, const ImageSet& test) {
   }
   if (train.channels != test.channels || train.height != test.height || train.width != test.width ||
       train.num_classes != test.num_classes) {
-    throw std::invalid_argument(fmt::format("Train(): train images {}x{}x{} ({} classes) and test images {}x{}x{} ({} classes) differ",
-                                            train.channels, train.height, train.width, train.num_classes,
-                                            test.channels, test.height, test.width, test.num_classes));
+    throw std::invalid_argument(
+        fmt::format("Train(): train images {}x{}x{} ({} classes) and test images {}x{}x{} ({} classes) differ",
+                    train.channels,
+                    train.height,
+                    train.width,
+                    train.num_classes,
+                    test.channels,
+                    test.height,
+                    test.width,
+                    test.num_classes));
   }
 }
 
@@ -277,16 +303,18 @@ void TrainOptions::Validate() const {
   }
   theory::RequireAtLeast(where, "eval_every", eval_every, 0);
   if (schedule_horizon != 0 && schedule_horizon < iterations) {
-    throw std::invalid_argument(fmt::format("{}(): expected schedule_horizon 0 or >= iterations ({}), got {}", where,
-                                            iterations, schedule_horizon));
+    throw std::invalid_argument(fmt::format(
+        "{}(): expected schedule_horizon 0 or >= iterations ({}), got {}", where, iterations, schedule_horizon));
   }
   theory::RequireAtLeast(where, "checkpoint_every", checkpoint_every, 0);
   theory::RequireAtLeast(where, "supcon_eval_batches", supcon_eval_batches, 1);
   theory::RequireAtLeast(where, "threads", threads, 0);
   if (loss.kind == LossKind::kSupCon) theory::RequireAtLeast(where, "batch_size (supcon)", batch_size, 2);
   if (communicator && batch_size % communicator->world_size() != 0) {
-    throw std::invalid_argument(fmt::format("{}(): the batch size {} is not divisible by the world size {}", where,
-                                            batch_size, communicator->world_size()));
+    throw std::invalid_argument(fmt::format("{}(): the batch size {} is not divisible by the world size {}",
+                                            where,
+                                            batch_size,
+                                            communicator->world_size()));
   }
   if (resume && checkpoint_path.empty()) {
     throw std::invalid_argument(fmt::format("{}(): resume needs a checkpoint path", where));
@@ -327,7 +355,8 @@ TrainResult Train(const TrainOptions& options_in,
   options.loss.Validate();
 
   const torch::Device device = ResolveDevice(options.device);
-  const int threads = options.threads > 0 ? options.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
   torch::set_num_threads(threads);
 
   TrainResult result;
@@ -371,7 +400,9 @@ TrainResult Train(const TrainOptions& options_in,
       throw std::invalid_argument(fmt::format(
           "Train(): the ranks run different configurations or data (options, data and labels must be equal):\n"
           "  rank 0: {}\n  rank {}: {}",
-          root_fingerprint, group.rank(), own));
+          root_fingerprint,
+          group.rank(),
+          own));
     }
   }
   RunState state;
@@ -484,8 +515,8 @@ TrainResult Train(const TrainOptions& options_in,
     }
     if (!std::isfinite(loss_value)) {
       result.status = "diverged";
-      result.message = fmt::format("the loss of step {} is {}; the last checkpoint and the log are kept",
-                                   state.iteration + 1, loss_value);
+      result.message = fmt::format(
+          "the loss of step {} is {}; the last checkpoint and the log are kept", state.iteration + 1, loss_value);
       break;
     }
     optimizer.step();
@@ -516,8 +547,8 @@ TrainResult Train(const TrainOptions& options_in,
     if ((options.checkpoint_every > 0 && state.iteration % options.checkpoint_every == 0) || last || stop) checkpoint();
     if (stop && !last) {
       result.status = "stopped";
-      result.message = fmt::format("stopped by the caller after the evaluation at step {} of {}", state.iteration,
-                                   options.iterations);
+      result.message = fmt::format(
+          "stopped by the caller after the evaluation at step {} of {}", state.iteration, options.iterations);
       break;
     }
     bool cancel = callbacks.on_step && callbacks.on_step(progress);

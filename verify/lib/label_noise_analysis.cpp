@@ -13,7 +13,9 @@ double Curvature(double t0, double t_half, double t1) {
   return 4.0 * (t1 - 2.0 * t_half + t0) / (t1 - t0);
 }
 
-LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs, const std::string& loss, double confidence,
+LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs,
+                               const std::string& loss,
+                               double confidence,
                                int bootstrap) {
   LossCurvature result;
   result.loss = loss;
@@ -25,8 +27,8 @@ LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs, const st
     result.censored_runs += run.censored ? 1 : 0;
     auto& slot = by_seed[run.replicate][run.fraction];
     if (slot != nullptr) {
-      throw std::invalid_argument(fmt::format("AnalyzeCurvature(): two {} runs of replicate {} at p = {}", loss,
-                                              run.replicate, run.fraction));
+      throw std::invalid_argument(
+          fmt::format("AnalyzeCurvature(): two {} runs of replicate {} at p = {}", loss, run.replicate, run.fraction));
     }
     slot = &run;
   }
@@ -34,7 +36,10 @@ LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs, const st
   for (const auto& [replicate, fractions] : by_seed) {
     SeedCurvature s;
     s.replicate = replicate;
-    const auto find = [&](double p) { const auto it = fractions.find(p); return it == fractions.end() ? nullptr : it->second; };
+    const auto find = [&](double p) {
+      const auto it = fractions.find(p);
+      return it == fractions.end() ? nullptr : it->second;
+    };
     const NoiseRunResult *r0 = find(0.0), *r_half = find(0.5), *r1 = find(1.0);
     const auto measured = [](const NoiseRunResult* r) { return r != nullptr && std::isfinite(r->iterations); };
     if (!measured(r0) || !measured(r_half) || !measured(r1)) {

@@ -106,8 +106,10 @@ Figure1Result ReadFigure1(const Json& json, std::string_view part) {
   r.gap_target = RequireNumber(json, "gap_target", part);
   r.gram_target = RequireNumber(json, "gram_target", part);
   for (const Json& flow : RequireArray(json, "flows", part)) {
-    r.flows.push_back({RequireString(flow, "loss", part), RequireInteger(flow, "steps", part),
-                       RequireNumber(flow, "rel_gap", part), RequireNumber(flow, "max_gram_error", part),
+    r.flows.push_back({RequireString(flow, "loss", part),
+                       RequireInteger(flow, "steps", part),
+                       RequireNumber(flow, "rel_gap", part),
+                       RequireNumber(flow, "max_gram_error", part),
                        RequireNumber(flow, "max_within_class_spread", part)});
   }
   return r;

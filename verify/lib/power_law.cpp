@@ -49,8 +49,10 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
   if (!(confidence > 0.0 && confidence < 1.0)) {
     throw std::invalid_argument(fmt::format("FitPowerLaw(): expected confidence in (0, 1), got {}", confidence));
   }
-  if (bootstrap < 1) throw std::invalid_argument(fmt::format("FitPowerLaw(): expected bootstrap >= 1, got {}", bootstrap));
-  if (!std::isfinite(offset)) throw std::invalid_argument(fmt::format("FitPowerLaw(): expected a finite offset, got {}", offset));
+  if (bootstrap < 1)
+    throw std::invalid_argument(fmt::format("FitPowerLaw(): expected bootstrap >= 1, got {}", bootstrap));
+  if (!std::isfinite(offset))
+    throw std::invalid_argument(fmt::format("FitPowerLaw(): expected a finite offset, got {}", offset));
   std::vector<double> u, v;
   for (std::size_t i = 0; i < x.size(); ++i) {
     const double above = y[i] - offset;

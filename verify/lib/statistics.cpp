@@ -28,7 +28,8 @@ double SampleStandardDeviation(const std::vector<double>& values) {
 
 double StudentTQuantile(double probability, double degrees_of_freedom) {
   if (!(probability > 0.0 && probability < 1.0)) {
-    throw std::invalid_argument(fmt::format("StudentTQuantile(): expected a probability in (0, 1), got {}", probability));
+    throw std::invalid_argument(
+        fmt::format("StudentTQuantile(): expected a probability in (0, 1), got {}", probability));
   }
   if (!(degrees_of_freedom > 0.0) || !std::isfinite(degrees_of_freedom)) {
     throw std::invalid_argument(

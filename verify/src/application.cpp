@@ -33,7 +33,8 @@ std::optional<int> Application::Parse(int argc, char** argv, std::ostream& error
   };
   if (argc > 1 && argv[1][0] != '-' && !known(argv[1])) {
     errors << "error: unknown command '" << argv[1]
-           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch, reproduce, gpu-check)\nRun with --help for usage.\n";
+           << "' (expected one of: bound, loss, minimize, train, geometry, noise, launch, reproduce, gpu-check)\nRun "
+              "with --help for usage.\n";
     return 2;
   }
   try {

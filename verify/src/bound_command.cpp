@@ -1,10 +1,10 @@
 // `dissect bound ce|supcon|report`: the closed-form lower bounds of docs/theory.md.
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/geometry.hpp>
 #include <dissect/theory/regular_simplex.hpp>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <iostream>
 #include <memory>
 #include <numeric>
@@ -28,9 +28,8 @@ struct CeFlags {
 int RunCe(const CeFlags& flags) {
   const theory::WeightNorm norm = theory::ParseWeightNorm(flags.norm);
   Report report;
-  report.Add("value",
-             theory::CrossEntropyBound(flags.num_classes, flags.radius, flags.weight_norm, norm),
-             "CE lower bound");
+  report.Add(
+      "value", theory::CrossEntropyBound(flags.num_classes, flags.radius, flags.weight_norm, norm), "CE lower bound");
   report.Add("classes", static_cast<long long>(flags.num_classes));
   report.Add("radius", flags.radius);
   report.Add("weight_norm", flags.weight_norm);
@@ -80,11 +79,11 @@ int RunSupCon(const SupConFlags& flags) {
                         flags.composition.size(),
                         flags.num_classes));
     const int sum = std::accumulate(flags.composition.begin(), flags.composition.end(), 0);
-    Require(flags.batch_size_option->count() == 0 || flags.batch_size == sum,
-            fmt::format("--batch-size {} disagrees with the composition, whose counts sum to {}", flags.batch_size, sum));
-    report.Add("value",
-               theory::SupConCompositionValue(flags.composition, temperature),
-               "SC of one batch at the simplex");
+    Require(
+        flags.batch_size_option->count() == 0 || flags.batch_size == sum,
+        fmt::format("--batch-size {} disagrees with the composition, whose counts sum to {}", flags.batch_size, sum));
+    report.Add(
+        "value", theory::SupConCompositionValue(flags.composition, temperature), "SC of one batch at the simplex");
     report.AddJson("composition", flags.composition);
     report.Add("composition_text", fmt::format("{}", fmt::join(flags.composition, ",")), "composition");
   } else {

@@ -9,7 +9,7 @@
 namespace dissect::cli {
 
 struct Command {
-  CLI::App* app = nullptr;    // the parsed subcommand, nested ones included
+  CLI::App* app = nullptr;   // the parsed subcommand, nested ones included
   std::function<int()> run;  // runs it
 };
 

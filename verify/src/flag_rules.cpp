@@ -21,8 +21,8 @@ constexpr double kMaxRadiusSquared = 700.0;
 struct RangeRule {
   const char* command;  // "minimize", or "bound supcon" for a nested command
   const char* flag;
-  double low, high;     // inclusive
-  const char* why;      // what the range means, appended to the error
+  double low, high;  // inclusive
+  const char* why;   // what the range means, appended to the error
 };
 
 struct ExcludeRule {
@@ -38,9 +38,15 @@ const std::vector<RangeRule>& RangeRules() {
       {"noise", "--train-limit", 0, kInf, "0 means all images"},
       {"noise", "--test-limit", 0, kInf, "0 means all images"},
       {"minimize", "--restarts", 0, kInf, "0 means the default: 1, or 5 where no simplex fits"},
-      {"minimize", "--temperature", 1.0 / kMaxRadiusSquared, kInf,
+      {"minimize",
+       "--temperature",
+       1.0 / kMaxRadiusSquared,
+       kInf,
        "below 1/700 the between-class terms exp(-rho^2 K/(K-1)) underflow double precision"},
-      {"minimize", "--radius", 0, std::sqrt(kMaxRadiusSquared),
+      {"minimize",
+       "--radius",
+       0,
+       std::sqrt(kMaxRadiusSquared),
        "above sqrt(700) the between-class terms exp(-rho^2 K/(K-1)) underflow double precision"},
   };
   return rules;
@@ -48,8 +54,15 @@ const std::vector<RangeRule>& RangeRules() {
 
 const std::vector<ExcludeRule>& ExcludeRules() {
   // The paper's figures and the sweep fix their own sizes: a size given with them would be ignored.
-  static const std::vector<const char*> kSizes = {"--classes", "--per-class", "--class-counts", "--dim", "--radius",
-                                                  "--temperature", "--mode", "--batch-size", "--composition"};
+  static const std::vector<const char*> kSizes = {"--classes",
+                                                  "--per-class",
+                                                  "--class-counts",
+                                                  "--dim",
+                                                  "--radius",
+                                                  "--temperature",
+                                                  "--mode",
+                                                  "--batch-size",
+                                                  "--composition"};
   static const std::vector<ExcludeRule> rules = {
       {"minimize", "--per-class", {"--class-counts"}},
       {"minimize", "--figure1", kSizes},
@@ -100,12 +113,14 @@ CLI::Validator Range(double low, double high, const std::string& why) {
         }
         if (low > 0.0 && value <= 0.0) return fmt::format("expected a value > 0, got {}", text);
         if (std::isnan(value) || value < low || value > high) {
-          const std::string range = high == kInf ? fmt::format(">= {:g}", low) : fmt::format("in [{:g}, {:g}]", low, high);
+          const std::string range =
+              high == kInf ? fmt::format(">= {:g}", low) : fmt::format("in [{:g}, {:g}]", low, high);
           return fmt::format("expected a value {}, got {} ({})", range, text, why);
         }
         return std::string();
       },
-      "", "flag range");
+      "",
+      "flag range");
 }
 
 }  // namespace
@@ -119,9 +134,13 @@ void ApplyFlagRules(CLI::App& app) {
     for (const char* other : rule.excluded) option->excludes(FindFlag(app, rule.command, other));
   }
   for (const char* command : kOutCommands) {
-    FindFlag(app, command, "--out")->check(CLI::Validator(
-        [](std::string& text) { return text.empty() ? std::string("expected a folder, got an empty name") : std::string(); },
-        "", "non-empty"));
+    FindFlag(app, command, "--out")
+        ->check(CLI::Validator(
+            [](std::string& text) {
+              return text.empty() ? std::string("expected a folder, got an empty name") : std::string();
+            },
+            "",
+            "non-empty"));
   }
 }
 

@@ -4,13 +4,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
-#include <filesystem>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <dissect/theory/npy.hpp>
 #include <dissect/theory/representation_geometry.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -57,15 +57,19 @@ struct RunInputs {
 
 RunInputs ReadRunFolder(const fs::path& dir, const std::string& split) {
   if (!fs::is_directory(dir)) {
-    throw std::invalid_argument(fmt::format("--run {}: no such folder (give the --out folder of dissect train)", dir.string()));
+    throw std::invalid_argument(
+        fmt::format("--run {}: no such folder (give the --out folder of dissect train)", dir.string()));
   }
   RunInputs inputs;
   inputs.embeddings = (dir / (split + "_embeddings.npy")).string();
   inputs.labels = (dir / (split + "_labels.npy")).string();
   for (const std::string& file : {inputs.embeddings, inputs.labels}) {
     if (!fs::is_regular_file(file)) {
-      throw std::invalid_argument(fmt::format("--run {}: {} is missing (was the run exported? dissect train writes it "
-                                              "unless --no-export)", dir.string(), file));
+      throw std::invalid_argument(
+          fmt::format("--run {}: {} is missing (was the run exported? dissect train writes it "
+                      "unless --no-export)",
+                      dir.string(),
+                      file));
     }
   }
   if (fs::is_regular_file(dir / "classifier.npy")) inputs.weights = (dir / "classifier.npy").string();
@@ -103,7 +107,8 @@ int RunGeometry(GeometryFlags flags) {
   } else if (flags.split_option->count() > 0) {
     throw std::invalid_argument("--split belongs to --run");
   } else if (flags.embeddings_option->count() == 0 || flags.labels_option->count() == 0) {
-    throw std::invalid_argument("give --embeddings Z.npy and --labels y.npy, or --run DIR (a dissect train --out folder)");
+    throw std::invalid_argument(
+        "give --embeddings Z.npy and --labels y.npy, or --run DIR (a dissect train --out folder)");
   }
   theory::RepresentationGeometryOptions options;
   options.temperature = flags.temperature.Given() ? flags.temperature.Get()
@@ -112,7 +117,8 @@ int RunGeometry(GeometryFlags flags) {
   if (flags.temperature.Given() && run_temperature &&
       std::abs(options.temperature.temperature() - *run_temperature) > 1e-12 * *run_temperature) {
     std::cerr << fmt::format("warning: SC at the given tau = {:g}, not the run's tau = {:g}\n",
-                             options.temperature.temperature(), *run_temperature);
+                             options.temperature.temperature(),
+                             *run_temperature);
   }
   options.num_classes = flags.num_classes;
   options.batch_size = flags.batch_size;
@@ -158,7 +164,8 @@ std::vector<Command> RegisterGeometryCommand(CLI::App& app) {
       "geometry",
       "Geometry of embeddings saved by numpy against the regular simplex: angles, neural collapse, alignment and "
       "uniformity, SC and CE against their bounds, distance to the nearest simplex (streamed; any N)");
-  geometry->add_option("--run", flags->run,
+  geometry->add_option("--run",
+                       flags->run,
                        "A dissect train --out folder: its exported embeddings, labels and classifier, and its SC "
                        "temperature (instead of --embeddings/--labels/--weights)");
   flags->split_option = geometry->add_option("--split", flags->split, "With --run: train or test embeddings")
@@ -180,19 +187,22 @@ std::vector<Command> RegisterGeometryCommand(CLI::App& app) {
       ->capture_default_str();
   geometry->add_option("--full-batch-limit", flags->full_batch_limit, "Full-batch SC loss up to this N")
       ->capture_default_str();
-  geometry->add_option("--pseudo-inverse-cutoff",
-                       flags->pseudo_inverse_cutoff,
-                       "NC1: eigenvalues of Sigma_B below this fraction of the largest count as 0 in its pseudo-inverse")
+  geometry
+      ->add_option("--pseudo-inverse-cutoff",
+                   flags->pseudo_inverse_cutoff,
+                   "NC1: eigenvalues of Sigma_B below this fraction of the largest count as 0 in its pseudo-inverse")
       ->capture_default_str();
-  geometry->add_option("--global-mean",
-                       flags->global_mean,
-                       "NC metrics' mu_G: sample (mean of all points, Papyan et al.) or class_means (mean of the class "
-                       "means, rhubarbwu/neural-collapse's default; differs on imbalanced classes)")
+  geometry
+      ->add_option("--global-mean",
+                   flags->global_mean,
+                   "NC metrics' mu_G: sample (mean of all points, Papyan et al.) or class_means (mean of the class "
+                   "means, rhubarbwu/neural-collapse's default; differs on imbalanced classes)")
       ->check(CLI::IsMember({"sample", "class_means"}))
       ->capture_default_str();
   geometry->add_flag("--json", flags->json, "Print one JSON object");
-  geometry->footer("The SC temperature: --radius/--temperature, else the run's own with --run, else tau = 0.1 (the "
-                   "paper's runs); temperature_source in the output says which.");
+  geometry->footer(
+      "The SC temperature: --radius/--temperature, else the run's own with --run, else tau = 0.1 (the "
+      "paper's runs); temperature_source in the output says which.");
   return {{geometry, [flags] { return RunGeometry(*flags); }}};
 }
 

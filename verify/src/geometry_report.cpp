@@ -79,7 +79,6 @@ void CheckGeometryInputs(const GeometryInputNames& names,
     throw std::invalid_argument(fmt::format(
         "{}: label {} is out of range for {} {}", names.labels, labels.maxCoeff(), names.num_classes, num_classes));
   }
-
 }
 
 Report GeometryReport(const theory::RepresentationGeometryResult& r, const GeometryReportSource& source) {

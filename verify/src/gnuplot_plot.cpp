@@ -50,12 +50,15 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
   int index = 0;
   for (const GnuplotPanel& panel : panels) {
     body += "unset logscale\nunset arrow\nset xtics autofreq norotate\n";
-    body += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n", Quoted(panel.title), Quoted(panel.x_label),
+    body += fmt::format("set title {}\nset xlabel {}\nset ylabel {}\n",
+                        Quoted(panel.title),
+                        Quoted(panel.x_label),
                         Quoted(panel.y_label));
     if (panel.log_x) body += "set logscale x\n";
     if (panel.log_y) body += "set logscale y\n";
     if (panel.three_d) {
-      body += panel.square ? "set size noratio\nset view equal xyz\nset xyplane relative 0\nset xrange [-1.15:1.15]\nset yrange [-1.15:1.15]\n"
+      body += panel.square ? "set size noratio\nset view equal xyz\nset xyplane relative 0\nset xrange "
+                             "[-1.15:1.15]\nset yrange [-1.15:1.15]\n"
                              "set zrange [-1.15:1.15]\nunset key\n"
                            : "set size noratio\nset view noequal\nset autoscale\nset key outside right\n";
     } else {
@@ -67,24 +70,34 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
       for (std::size_t i = 0; i < panel.x_tick_labels.size(); ++i) {
         ticks.push_back(fmt::format("{} {}", Quoted(panel.x_tick_labels[i]), i + 1));
       }
-      body += fmt::format("set xtics ({}) rotate by -45\nset xrange [0.5:{}.5]\n", fmt::join(ticks, ", "),
-                          panel.x_tick_labels.size());
+      body += fmt::format(
+          "set xtics ({}) rotate by -45\nset xrange [0.5:{}.5]\n", fmt::join(ticks, ", "), panel.x_tick_labels.size());
     }
     if (panel.key_inside) body += "set key inside top right\n";
     std::vector<std::string> plots;
     if (!panel.boxes.empty()) {
       for (std::size_t i = 0; i < panel.boxes.size(); ++i) {
         const GnuplotBox& b = panel.boxes[i];
-        data += fmt::format("{} {:.10g} {:.10g} {:.10g} {:.10g} {:.10g} {}\n", i + 1, b.minimum, b.first_quartile,
-                            b.median, b.third_quartile, b.maximum, Quoted(b.label));
+        data += fmt::format("{} {:.10g} {:.10g} {:.10g} {:.10g} {:.10g} {}\n",
+                            i + 1,
+                            b.minimum,
+                            b.first_quartile,
+                            b.median,
+                            b.third_quartile,
+                            b.maximum,
+                            Quoted(b.label));
       }
       data += "\n\n";
-      body += fmt::format("set xrange [0.4:{}.6]\nset xtics rotate by -30\nset boxwidth 0.5\nset style fill solid 0.3\n",
-                          panel.boxes.size());
-      plots.push_back(fmt::format("{} index {} using 1:3:2:6:5:xtic(7) with candlesticks whiskerbars 0.5 lc rgb "
-                                  "\"#4477aa\" notitle", Quoted(data_name), index));
-      plots.push_back(fmt::format("{} index {} using 1:4:4:4:4 with candlesticks lw 2 lc rgb \"black\" notitle",
-                                  Quoted(data_name), index));
+      body +=
+          fmt::format("set xrange [0.4:{}.6]\nset xtics rotate by -30\nset boxwidth 0.5\nset style fill solid 0.3\n",
+                      panel.boxes.size());
+      plots.push_back(
+          fmt::format("{} index {} using 1:3:2:6:5:xtic(7) with candlesticks whiskerbars 0.5 lc rgb "
+                      "\"#4477aa\" notitle",
+                      Quoted(data_name),
+                      index));
+      plots.push_back(fmt::format(
+          "{} index {} using 1:4:4:4:4 with candlesticks lw 2 lc rgb \"black\" notitle", Quoted(data_name), index));
       ++index;
     }
     for (const GnuplotSeries& s : panel.series) {
@@ -98,7 +111,11 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
       const std::string colour = !s.colour.empty() ? " lc rgb " + Quoted(s.colour) : by_group ? " lc variable" : "";
       const std::string style = s.line ? "with lines lw 2" + colour : "with points pt 7 ps 0.8" + colour;
       const std::string columns_used = panel.three_d ? (by_group ? "1:2:3:4" : "1:2:3") : (by_group ? "1:2:3" : "1:2");
-      plots.push_back(fmt::format("{} index {} using {} {} {}", Quoted(data_name), index, columns_used, style,
+      plots.push_back(fmt::format("{} index {} using {} {} {}",
+                                  Quoted(data_name),
+                                  index,
+                                  columns_used,
+                                  style,
                                   s.name.empty() ? "notitle" : "title " + Quoted(s.name)));
       ++index;
     }
@@ -112,15 +129,23 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
   const int width = 640 * columns, height = 440 * rows;
   const std::string name = base.filename().string();
   script += "# Drawn by dissect; run `gnuplot " + name + ".gp` in this folder to redraw.\n";
-  script += fmt::format("set terminal svg size {},{} dynamic font \"sans,11\"\nset output {}\n{}", width, height,
-                        Quoted(name + ".svg"), body);
-  script += fmt::format("set terminal pngcairo size {},{} font \"sans,10\"\nset output {}\n{}", width, height,
-                        Quoted(name + ".png"), body);
+  script += fmt::format("set terminal svg size {},{} dynamic font \"sans,11\"\nset output {}\n{}",
+                        width,
+                        height,
+                        Quoted(name + ".svg"),
+                        body);
+  script += fmt::format("set terminal pngcairo size {},{} font \"sans,10\"\nset output {}\n{}",
+                        width,
+                        height,
+                        Quoted(name + ".png"),
+                        body);
   WriteTextFileAtomic(base.string() + ".dat", data);
   WriteTextFileAtomic(base.string() + ".gp", script);
   if (!GnuplotInstalled()) return false;
-  const std::string command = fmt::format("cd {} && gnuplot {} > {} 2>&1", Quoted(base.parent_path().string()),
-                                          Quoted(name + ".gp"), Quoted(name + ".gnuplot.log"));
+  const std::string command = fmt::format("cd {} && gnuplot {} > {} 2>&1",
+                                          Quoted(base.parent_path().string()),
+                                          Quoted(name + ".gp"),
+                                          Quoted(name + ".gnuplot.log"));
   if (std::system(command.c_str()) != 0) {
     throw std::runtime_error(fmt::format("gnuplot failed on {}.gp (see {}.gnuplot.log)", base.string(), base.string()));
   }

@@ -29,18 +29,19 @@ struct GnuplotBox {
 struct GnuplotPanel {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
-  bool square = false;  // equal axes over [-1.15, 1.15] (points on the unit circle or sphere), no key
-  bool three_d = false;  // splot of the series' (x, y, z)
+  bool square = false;      // equal axes over [-1.15, 1.15] (points on the unit circle or sphere), no key
+  bool three_d = false;     // splot of the series' (x, y, z)
   bool key_inside = false;  // the key in the top right corner of the plot instead of beside it
   std::vector<GnuplotSeries> series;
   std::vector<GnuplotBox> boxes;
-  std::vector<std::string> x_tick_labels;  // labels at x = 1, 2, ... (categories), rotated  // a box plot (whiskers at minimum and maximum), drawn before the series
+  std::vector<std::string> x_tick_labels;  // labels at x = 1, 2, ... (categories), rotated  // a box plot (whiskers at
+                                           // minimum and maximum), drawn before the series
   std::vector<std::pair<std::string, double>> horizontal_lines;  // label, y
 };
 
 // An empty 2-D panel with its title and axis labels.
-GnuplotPanel NamedPanel(std::string title, std::string x_label, std::string y_label, bool log_x = false,
-                        bool log_y = false);
+GnuplotPanel NamedPanel(
+    std::string title, std::string x_label, std::string y_label, bool log_x = false, bool log_y = false);
 
 // Writes BASE.dat, BASE.gp, then BASE.svg and BASE.png (panels in a grid of `columns`). Returns false when gnuplot
 // is not installed (the data and the script are still written); throws std::runtime_error when gnuplot fails.

@@ -122,7 +122,9 @@ Json CheckLossParity(torch::Device device, const Sizes& s, bool* failed) {
   const auto [ce_cpu, ce_cpu_gradient] = ValueAndGradient(z, torch::kCPU, ce);
   const auto [sc_cpu, sc_cpu_gradient] = ValueAndGradient(z, torch::kCPU, dense);
   Json rows = Json::array();
-  const auto add = [&](const std::string& name, double reference, const torch::Tensor& reference_gradient,
+  const auto add = [&](const std::string& name,
+                       double reference,
+                       const torch::Tensor& reference_gradient,
                        const std::pair<double, torch::Tensor>& measured) {
     const double value_difference = std::abs(measured.first - reference) / std::abs(reference);
     const double gradient_difference = RelativeDifference(measured.second, reference_gradient);
@@ -202,10 +204,12 @@ Json CheckDataParallel(torch::Device device, const Sizes& s, bool* failed) {
           const auto communicator = train::Communicator::Create(distributed, device);
           train::LossHead& head = heads[rank];
           const std::int64_t rows_per_rank = batch / kRanks;
-          torch::Tensor local = z.narrow(0, rank * rows_per_rank, rows_per_rank).to(device).detach().requires_grad_(true);
-          torch::Tensor loss = train::DataParallelLoss(
-              *head, head->Represent(local), labels.narrow(0, rank * rows_per_rank, rows_per_rank).to(device),
-              *communicator);
+          torch::Tensor local =
+              z.narrow(0, rank * rows_per_rank, rows_per_rank).to(device).detach().requires_grad_(true);
+          torch::Tensor loss = train::DataParallelLoss(*head,
+                                                       head->Represent(local),
+                                                       labels.narrow(0, rank * rows_per_rank, rows_per_rank).to(device),
+                                                       *communicator);
           loss.backward();
           std::vector<torch::Tensor> parameters = head->parameters();
           outputs[rank].loss = train::AllReduceGradients(parameters, {loss.item<double>()}, *communicator).front();
@@ -225,7 +229,8 @@ Json CheckDataParallel(torch::Device device, const Sizes& s, bool* failed) {
     const double gradient_difference = RelativeDifference(
         torch::cat({outputs[0].embedding_gradient, outputs[1].embedding_gradient}, 0), single_gradient);
     const double classifier_difference =
-        train::HasClassifier(kind) ? RelativeDifference(outputs[0].classifier_gradient, single_classifier_gradient) : 0.0;
+        train::HasClassifier(kind) ? RelativeDifference(outputs[0].classifier_gradient, single_classifier_gradient)
+                                   : 0.0;
     const bool passed = loss_difference <= kValueTolerance && gradient_difference <= kGradientTolerance &&
                         classifier_difference <= kGradientTolerance;
     *failed = *failed || !passed;
@@ -330,7 +335,12 @@ Json CheckThroughput(torch::Device device, const Sizes& s, const GpuCheckFlags& 
 
   const Json torch_run = RunJsonCommand(fmt::format(
       "'{}' '{}' --device {} --batch-size {} --warmup {} --steps {} --threads {} --precision bf16 --channels-last",
-      f.python, f.baseline, cuda ? "cuda" : "cpu", s.throughput_batch, s.throughput_warmup, s.throughput_steps,
+      f.python,
+      f.baseline,
+      cuda ? "cuda" : "cpu",
+      s.throughput_batch,
+      s.throughput_warmup,
+      s.throughput_steps,
       options.threads));
   const double theirs = torch_run.at("images_per_second").get<double>();
   return {{"model", "CIFAR ResNet-18 (3x3 stem, no max-pool), CE on a bias-free linear classifier"},
@@ -445,12 +455,13 @@ Json CheckLabelNoise(torch::Device device,
     cancelled = result.cancelled;
     Json runs = Json::array();
     for (const train::NoiseRun& run : result.runs) {
-      runs.push_back({{"loss", train::ToString(run.loss)},
-                      {"fraction", run.fraction},
-                      {"iterations_to_fit", std::isnan(run.iterations_to_fit) ? Json(nullptr) : Json(run.iterations_to_fit)},
-                      {"criterion", run.criterion},
-                      {"status", run.status},
-                      {"seconds", run.seconds}});
+      runs.push_back(
+          {{"loss", train::ToString(run.loss)},
+           {"fraction", run.fraction},
+           {"iterations_to_fit", std::isnan(run.iterations_to_fit) ? Json(nullptr) : Json(run.iterations_to_fit)},
+           {"criterion", run.criterion},
+           {"status", run.status},
+           {"seconds", run.seconds}});
     }
     seeds.push_back({{"seed", seed},
                      {"seconds", std::chrono::duration<double>(Clock::now() - start).count()},
@@ -548,12 +559,14 @@ int Run(const GpuCheckFlags& f) {
       report.Add(name, "error: " + entry["error"].get<std::string>());
     } else if (entry.contains("losses")) {
       for (const auto& row : entry["losses"]) {
-        report.Add(fmt::format("{}_{}", name, row["loss"].get<std::string>()), row["passed"].get<bool>() ? "pass" : "FAIL");
+        report.Add(fmt::format("{}_{}", name, row["loss"].get<std::string>()),
+                   row["passed"].get<bool>() ? "pass" : "FAIL");
       }
     }
   }
   if (result.contains("throughput") && result["throughput"].contains("ratio_dissect_over_pytorch")) {
-    report.Add("throughput_ratio", result["throughput"]["ratio_dissect_over_pytorch"].get<double>(),
+    report.Add("throughput_ratio",
+               result["throughput"]["ratio_dissect_over_pytorch"].get<double>(),
                "ResNet-18 images/s, dissect / PyTorch");
   }
   if (result.contains("tiled_batch") && result["tiled_batch"].contains("largest_batch")) {
@@ -570,7 +583,8 @@ int Run(const GpuCheckFlags& f) {
 
 std::vector<Command> RegisterGpuCheckCommand(CLI::App& app) {
   auto f = std::make_shared<GpuCheckFlags>();
-  CLI::App* cmd = app.add_subcommand("gpu-check", "The checks of the GPU half (scripts/gpu-check): parity, speed, scale");
+  CLI::App* cmd =
+      app.add_subcommand("gpu-check", "The checks of the GPU half (scripts/gpu-check): parity, speed, scale");
   cmd->add_option("--device", f->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--size", f->size, "full (a large GPU) or small (the CPU test of the checks)")
       ->check(CLI::IsMember({"full", "small"}))

@@ -36,9 +36,8 @@ struct LaunchFlags {
 };
 
 bool HasFlag(const std::vector<std::string>& args, const std::string& flag) {
-  return std::any_of(args.begin(), args.end(), [&](const std::string& a) {
-    return a == flag || a.rfind(flag + "=", 0) == 0;
-  });
+  return std::any_of(
+      args.begin(), args.end(), [&](const std::string& a) { return a == flag || a.rfind(flag + "=", 0) == 0; });
 }
 
 // The exit code of a waitpid status, as a shell reports it (128 + signal for a killed process).
@@ -53,12 +52,14 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
     throw std::invalid_argument(fmt::format("launch: expected --grace > 0 seconds, got {}", f.grace));
   }
   if (args.empty() || args.front() != "train") {
-    throw std::invalid_argument("launch: expected the command to run after the launcher's flags, e.g. "
-                                "'dissect launch --processes 2 train --loss supcon ...'");
+    throw std::invalid_argument(
+        "launch: expected the command to run after the launcher's flags, e.g. "
+        "'dissect launch --processes 2 train --loss supcon ...'");
   }
   for (const char* flag : {"--world-size", "--rank", "--master", "--launch-ready-fd"}) {
     if (HasFlag(args, flag)) {
-      throw std::invalid_argument(fmt::format("launch: {} is set by the launcher; leave it out of the train flags", flag));
+      throw std::invalid_argument(
+          fmt::format("launch: {} is set by the launcher; leave it out of the train flags", flag));
     }
   }
   const int port = f.master_port > 0 ? f.master_port : FreeLoopbackPort("launch (pass --master-port)");
@@ -79,9 +80,14 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
   for (int rank = 0; rank < f.processes; ++rank) {
     std::vector<std::string> child = {"dissect"};
     child.insert(child.end(), args.begin(), args.end());
-    for (const std::string& extra : {std::string("--world-size"), std::to_string(f.processes), std::string("--rank"),
-                                     std::to_string(rank), std::string("--master"), master,
-                                     std::string("--launch-ready-fd"), std::to_string(ready[1])}) {
+    for (const std::string& extra : {std::string("--world-size"),
+                                     std::to_string(f.processes),
+                                     std::string("--rank"),
+                                     std::to_string(rank),
+                                     std::string("--master"),
+                                     master,
+                                     std::string("--launch-ready-fd"),
+                                     std::to_string(ready[1])}) {
       child.push_back(extra);
     }
     std::vector<char*> argv;
@@ -101,7 +107,8 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
     pids.push_back(pid);
   }
   ::close(ready[1]);
-  std::cerr << fmt::format("launch: {} ranks of 'dissect {}' with the master at {}\n", f.processes, args.front(), master);
+  std::cerr << fmt::format(
+      "launch: {} ranks of 'dissect {}' with the master at {}\n", f.processes, args.front(), master);
 
   // Watch the ranks: the first failure starts the grace period in which the others should stop by themselves
   // (their collectives fail at once when a peer is gone); then they are terminated, and finally killed.
@@ -110,7 +117,7 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
   Clock::time_point failed_at{};
   bool terminated = false, killed = false;
   int forwarded = 0;
-  int joined = 0;         // ranks that joined the group
+  int joined = 0;          // ranks that joined the group
   double grace = f.grace;  // seconds the others get after the first failure
   std::size_t running = pids.size();
   while (running > 0) {
@@ -132,8 +139,11 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
               // The group cannot form without this rank: no grace, the others only wait in the rendezvous.
               grace = 0.0;
               if (running > 0) {
-                std::cerr << fmt::format("launch: rank {} failed before all {} ranks joined the group; stopping the "
-                                         "others\n", rank, f.processes);
+                std::cerr << fmt::format(
+                    "launch: rank {} failed before all {} ranks joined the group; stopping the "
+                    "others\n",
+                    rank,
+                    f.processes);
               }
             }
           }
@@ -154,7 +164,9 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
         const int how = terminated ? SIGKILL : SIGTERM;
         for (std::size_t r = 0; r < pids.size(); ++r) {
           if (codes[r] < 0) {
-            std::cerr << fmt::format("launch: rank {} still runs {:.0f} s after the failure; sending {}\n", r, waited,
+            std::cerr << fmt::format("launch: rank {} still runs {:.0f} s after the failure; sending {}\n",
+                                     r,
+                                     waited,
                                      how == SIGKILL ? "SIGKILL" : "SIGTERM");
             ::kill(pids[r], how);
           }

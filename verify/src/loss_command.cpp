@@ -1,12 +1,12 @@
 // `dissect loss`: the SC or CE loss of embeddings saved by numpy.
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/cross_entropy_loss.hpp>
 #include <dissect/theory/npy.hpp>
 #include <dissect/theory/supcon_loss.hpp>
-#include <fmt/format.h>
 #include <iostream>
 #include <memory>
 #include <stdexcept>
@@ -66,11 +66,13 @@ void WarnOffSphere(const Eigen::MatrixXd& points) {
   const Eigen::VectorXd norms = points.colwise().norm().transpose();
   const double low = norms.minCoeff(), high = norms.maxCoeff();
   if (std::abs(low - 1.0) <= 1e-6 && std::abs(high - 1.0) <= 1e-6) return;
-  std::cerr << fmt::format("warning: the embeddings' norms lie in [{:.6g}, {:.6g}], not at 1: SC is computed on them "
-                           "as given, so the temperature acts on these norms; --normalize projects them onto the "
-                           "unit sphere first (as dissect geometry, the reference SupCon code and "
-                           "pytorch-metric-learning do)\n",
-                           low, high);
+  std::cerr << fmt::format(
+      "warning: the embeddings' norms lie in [{:.6g}, {:.6g}], not at 1: SC is computed on them "
+      "as given, so the temperature acts on these norms; --normalize projects them onto the "
+      "unit sphere first (as dissect geometry, the reference SupCon code and "
+      "pytorch-metric-learning do)\n",
+      low,
+      high);
 }
 
 int RunSupCon(const LossFlags& flags,
@@ -109,15 +111,14 @@ int RunSupCon(const LossFlags& flags,
   report.Add("num_points", static_cast<long long>(points.cols()), "points (b = N V anchors, one batch)");
   report.Add("num_samples", static_cast<long long>(views.num_samples), "samples (N)");
   report.Add("num_views", static_cast<long long>(views.num_views), "views per sample (V)");
-  report.Add("labels",
-             std::string(has_labels ? "given" : "none: each sample its own class (self-supervised)"),
-             "labels");
+  report.Add(
+      "labels", std::string(has_labels ? "given" : "none: each sample its own class (self-supervised)"), "labels");
   report.Add("dim", static_cast<long long>(points.rows()), "dimension (h)");
   report.Add("num_classes", static_cast<long long>(num_classes), "classes (largest label + 1)");
   report.Add("anchors_with_positives", static_cast<long long>(result.num_anchors_with_positives));
   if (num_classes >= 2) {
-    // The same batch with unit features at the vertices of a K-simplex: docs/theory.md, "SC at the simplex for one batch".
-    // The minimum of this batch only when its classes are balanced and its features have norm 1.
+    // The same batch with unit features at the vertices of a K-simplex: docs/theory.md, "SC at the simplex for one
+    // batch". The minimum of this batch only when its classes are balanced and its features have norm 1.
     const double factor = options.ReductionFactor(points.cols(), result.num_anchors_with_positives);
     report.Add("value_at_simplex",
                factor * theory::SupConCompositionValue(counts, options.temperature),
@@ -128,7 +129,8 @@ int RunSupCon(const LossFlags& flags,
 }
 
 int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::VectorXi& labels) {
-  if (flags.weights_option->count() == 0) throw std::invalid_argument("--loss ce needs --weights W.npy of shape (K, h)");
+  if (flags.weights_option->count() == 0)
+    throw std::invalid_argument("--loss ce needs --weights W.npy of shape (K, h)");
   if (flags.temperature.Given()) {
     throw std::invalid_argument("--radius/--temperature belong to --loss supcon, not ce");
   }
@@ -145,10 +147,8 @@ int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::Ve
   }
   const int num_classes = static_cast<int>(weights.rows());
   if (labels.maxCoeff() >= num_classes) {
-    throw std::invalid_argument(fmt::format("{}: label {} is out of range for W with K = {} rows",
-                                            flags.labels,
-                                            labels.maxCoeff(),
-                                            num_classes));
+    throw std::invalid_argument(fmt::format(
+        "{}: label {} is out of range for W with K = {} rows", flags.labels, labels.maxCoeff(), num_classes));
   }
   const theory::CrossEntropyResult result = theory::CrossEntropyLoss(points, labels, weights, /*with_gradient=*/false);
   const std::vector<int> counts = ClassCounts(labels, num_classes);
@@ -184,8 +184,7 @@ int RunLoss(const LossFlags& flags) {
   const bool has_labels = flags.labels_option->count() > 0;
   if (flags.loss == "ce" && !has_labels) throw std::invalid_argument("--loss ce needs --labels y.npy");
   // (N, h), or (N, V, h) for SC: the V N views stacked view-major, each view carrying its sample's label.
-  const theory::NpyViews views =
-      flags.loss == "supcon" ? theory::ReadNpyViews(flags.embeddings) : theory::NpyViews{};
+  const theory::NpyViews views = flags.loss == "supcon" ? theory::ReadNpyViews(flags.embeddings) : theory::NpyViews{};
   Eigen::MatrixXd points = flags.loss == "supcon" ? views.points : theory::ReadNpyPoints(flags.embeddings);
   if (flags.normalize) NormalizeColumns(flags.embeddings, &points);
   const Eigen::Index num_samples = flags.loss == "supcon" ? views.num_samples : points.cols();
@@ -223,7 +222,8 @@ std::vector<Command> RegisterLossCommand(CLI::App& app) {
   flags->labels_option = loss->add_option(
       "--labels", flags->labels, "Labels y.npy, int32/int64, shape (N,); without, SC is self-supervised (SimCLR)");
   loss->add_option("--loss", flags->loss, "supcon or ce")->required()->check(CLI::IsMember({"supcon", "ce"}));
-  flags->weights_option = loss->add_option("--weights", flags->weights, "Classifier W.npy, shape (K, h), for --loss ce");
+  flags->weights_option =
+      loss->add_option("--weights", flags->weights, "Classifier W.npy, shape (K, h), for --loss ce");
   flags->reduction_option =
       loss->add_option("--reduction",
                        flags->reduction,
@@ -234,7 +234,8 @@ std::vector<Command> RegisterLossCommand(CLI::App& app) {
   flags->base_temperature_option = loss->add_option(
       "--base-temperature", flags->base_temperature, "SC reference reduction: base_tau (default: equal to tau)");
   flags->temperature.AddTo(loss, TemperatureFlags::kEmbeddingsRadiusHelp);
-  loss->add_flag("--normalize", flags->normalize,
+  loss->add_flag("--normalize",
+                 flags->normalize,
                  "Project each embedding onto the unit sphere first (dissect geometry always does); without, the "
                  "embeddings as given, with a warning for SC when they are off the unit sphere");
   loss->add_flag("--json", flags->json, "Print one JSON object");

@@ -32,8 +32,8 @@ double MachineMemoryBytes() {
   const long page_size = ::sysconf(_SC_PAGE_SIZE);
   double bytes = (pages > 0 && page_size > 0) ? static_cast<double>(pages) * static_cast<double>(page_size)
                                               : std::numeric_limits<double>::infinity();
-  bytes = std::min({bytes, CgroupLimit("/sys/fs/cgroup/memory.max"),
-                    CgroupLimit("/sys/fs/cgroup/memory/memory.limit_in_bytes")});
+  bytes = std::min(
+      {bytes, CgroupLimit("/sys/fs/cgroup/memory.max"), CgroupLimit("/sys/fs/cgroup/memory/memory.limit_in_bytes")});
   return std::isfinite(bytes) ? bytes : std::numeric_limits<double>::quiet_NaN();
 }
 
@@ -49,8 +49,11 @@ std::string FormatBytes(double bytes) {
 
 void RequireMemory(const std::string& command, double needed_bytes, const std::string& what, double available_bytes) {
   if (std::isnan(available_bytes) || !(needed_bytes > available_bytes)) return;
-  throw std::invalid_argument(fmt::format("{}: needs {} ({}) but this machine has {} of memory", command,
-                                          FormatBytes(needed_bytes), what, FormatBytes(available_bytes)));
+  throw std::invalid_argument(fmt::format("{}: needs {} ({}) but this machine has {} of memory",
+                                          command,
+                                          FormatBytes(needed_bytes),
+                                          what,
+                                          FormatBytes(available_bytes)));
 }
 
 }  // namespace dissect::cli

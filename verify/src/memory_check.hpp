@@ -14,7 +14,9 @@ double MachineMemoryBytes();
 // Throws std::invalid_argument when `needed_bytes` exceeds `available_bytes` ("minimize: needs 43.7 TiB (100000000
 // points in 1000 dimensions, full mode, estimated) but this machine has 23.5 GiB of memory"); `what` says what was
 // counted and whether it is an estimate or a lower bound. A NaN `available_bytes` (unknown) refuses nothing.
-void RequireMemory(const std::string& command, double needed_bytes, const std::string& what,
+void RequireMemory(const std::string& command,
+                   double needed_bytes,
+                   const std::string& what,
                    double available_bytes = MachineMemoryBytes());
 
 // "43.7 TiB", "12.0 MiB".

@@ -1,14 +1,14 @@
 // `dissect minimize`: free-point minimization of the CE and SC losses (optim/), the simplex optimum as a measured
 // fact, what the optimum is where no simplex fits, the paper's Figure 6 compositions, and a sweep.
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <dissect/optim/minimize.hpp>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/npy.hpp>
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <iostream>
 #include <memory>
 #include <numeric>
@@ -212,7 +212,9 @@ void AddResult(const optim::MinimizeOptions& options, const RestartSummary& run,
   report->Add("mode", optim::ToString(options.mode));
 }
 
-void WriteOutputs(const fs::path& dir, const optim::MinimizeOptions& options, const RestartSummary& run,
+void WriteOutputs(const fs::path& dir,
+                  const optim::MinimizeOptions& options,
+                  const RestartSummary& run,
                   const Report& report) {
   const optim::MinimizeResult& r = run.best;
   theory::WriteNpyPoints(dir / "points.npy", r.points);
@@ -221,8 +223,14 @@ void WriteOutputs(const fs::path& dir, const optim::MinimizeOptions& options, co
   // CSV by hand: the stage column is text, CsvTable writes doubles only.
   std::string trace = "iteration,stage,radius,loss,grad_norm,step_size,seconds\n";
   for (const auto& info : r.trace) {
-    trace += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", info.iteration, info.stage, info.radius,
-                         info.loss, info.grad_norm, info.step_size, info.seconds);
+    trace += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n",
+                         info.iteration,
+                         info.stage,
+                         info.radius,
+                         info.loss,
+                         info.grad_norm,
+                         info.step_size,
+                         info.seconds);
   }
   WriteTextFileAtomic(dir / "trace.csv", trace);
   std::ostringstream json;
@@ -234,13 +242,15 @@ void WriteOutputs(const fs::path& dir, const optim::MinimizeOptions& options, co
 int RunSingle(const MinimizeFlags& flags) {
   const optim::MinimizeOptions options = BuildOptions(flags);
   const std::vector<int> counts = options.ClassCounts();
-  RequireMemory("minimize", optim::EstimateMinimizeBytes(options),
-                fmt::format("{} points in {} dimensions, {} mode, estimated", std::accumulate(counts.begin(), counts.end(), 0LL),
-                            options.dim, optim::ToString(options.mode)));
+  RequireMemory("minimize",
+                optim::EstimateMinimizeBytes(options),
+                fmt::format("{} points in {} dimensions, {} mode, estimated",
+                            std::accumulate(counts.begin(), counts.end(), 0LL),
+                            options.dim,
+                            optim::ToString(options.mode)));
   if (!flags.out.empty()) PrepareOutputDirectory(flags.out, flags.force);
-  const bool simplex_problem =
-      options.dim >= options.num_classes - 1 &&
-      std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front(); });
+  const bool simplex_problem = options.dim >= options.num_classes - 1 &&
+                               std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front(); });
   const int restarts = flags.restarts > 0 ? flags.restarts : (simplex_problem ? 1 : 5);
   ProgressLine progress;
   // SIGINT/SIGTERM end LBFGS at its current iterate and skip the remaining restarts; the result is then reported
@@ -270,8 +280,8 @@ int RunFigure6(const MinimizeFlags& flags) {
   }
   ProgressLine progress;
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
-  std::string table = fmt::format("{:<11}  {:>20}  {:>20}  {:>12}  {}\n", "composition", "minimum", "simplex value",
-                                  "difference", "check");
+  std::string table = fmt::format(
+      "{:<11}  {:>20}  {:>20}  {:>12}  {}\n", "composition", "minimum", "simplex value", "difference", "check");
   int failures = 0;
   for (const auto& composition : compositions) {
     optim::MinimizeOptions options;
@@ -295,8 +305,14 @@ int RunFigure6(const MinimizeFlags& flags) {
     const bool ok = equal_expected ? std::abs(difference) <= 1e-8 * std::abs(r.simplex_value) : difference < -1e-9;
     failures += !ok;
     const std::string text = fmt::format("{}", fmt::join(composition, ","));
-    table += fmt::format("{:<11}  {:>20.15g}  {:>20.15g}  {:>12.4e}  {}\n", text, r.final_loss, r.simplex_value,
-                         difference, ok ? (balanced ? "PASS (= simplex)" : one_class ? "PASS (one class: collapse)" : "PASS (below simplex)")
+    table += fmt::format("{:<11}  {:>20.15g}  {:>20.15g}  {:>12.4e}  {}\n",
+                         text,
+                         r.final_loss,
+                         r.simplex_value,
+                         difference,
+                         ok ? (balanced    ? "PASS (= simplex)"
+                               : one_class ? "PASS (one class: collapse)"
+                                           : "PASS (below simplex)")
                             : "FAIL");
     nlohmann::ordered_json points = nlohmann::ordered_json::array();
     for (Eigen::Index i = 0; i < r.points.cols(); ++i) {
@@ -351,8 +367,16 @@ int RunSweep(const MinimizeFlags& flags) {
   StopOnSignal stop_on_signal;  // SIGINT/SIGTERM: finished configurations are written, the sweep marked incomplete
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   std::vector<std::vector<double>> csv;
-  std::string table = fmt::format("{:<6} {:>4} {:>4} {:>6} {:>3} {:>12} {:>12} {:>8}  {}\n", "loss", "K", "h", "tau",
-                                  "n", "max rel gap", "max Gram err", "seconds", "check");
+  std::string table = fmt::format("{:<6} {:>4} {:>4} {:>6} {:>3} {:>12} {:>12} {:>8}  {}\n",
+                                  "loss",
+                                  "K",
+                                  "h",
+                                  "tau",
+                                  "n",
+                                  "max rel gap",
+                                  "max Gram err",
+                                  "seconds",
+                                  "check");
   int failures = 0;
   int configurations = 0;
   for (const std::string& loss : flags.sweep_losses) {
@@ -379,7 +403,8 @@ int RunSweep(const MinimizeFlags& flags) {
             } else {
               for (int s = 0; s < flags.sweep_seeds; ++s) {
                 options.seed = flags.seed + static_cast<std::uint64_t>(s);
-                progress.Update(fmt::format("sweep {} K={} h={} tau={} n={} seed {}", loss, k, h, tau, n, options.seed));
+                progress.Update(
+                    fmt::format("sweep {} K={} h={} tau={} n={} seed {}", loss, k, h, tau, n, options.seed));
                 const optim::MinimizeResult r = optim::Minimize(options);
                 worst_gap = std::max(worst_gap, std::abs(r.rel_gap));
                 worst_gram = std::max(worst_gram, r.max_gram_error);
@@ -393,20 +418,29 @@ int RunSweep(const MinimizeFlags& flags) {
               check = ok ? "PASS" : "FAIL";
             }
             ++configurations;
-            table += fmt::format("{:<6} {:>4} {:>4} {:>6} {:>3} {:>12.3e} {:>12.3e} {:>8.2f}  {}\n", loss, k, h, tau, n,
-                                 worst_gap, worst_gram, seconds, check);
-            rows.push_back({{"loss", loss},
-                            {"classes", k},
-                            {"dim", h},
-                            {"temperature", tau},
-                            {"per_class", n},
-                            {"seeds", flags.sweep_seeds},
-                            {"max_rel_gap", std::isfinite(worst_gap) ? nlohmann::ordered_json(worst_gap) : nullptr},
-                            {"max_gram_error", std::isfinite(worst_gram) ? nlohmann::ordered_json(worst_gram) : nullptr},
-                            {"seconds", seconds},
-                            {"check", check}});
-            csv.push_back({loss == "supcon" ? 0.0 : 1.0, double(k), double(h), tau, double(n), worst_gap, worst_gram,
-                           seconds});
+            table += fmt::format("{:<6} {:>4} {:>4} {:>6} {:>3} {:>12.3e} {:>12.3e} {:>8.2f}  {}\n",
+                                 loss,
+                                 k,
+                                 h,
+                                 tau,
+                                 n,
+                                 worst_gap,
+                                 worst_gram,
+                                 seconds,
+                                 check);
+            rows.push_back(
+                {{"loss", loss},
+                 {"classes", k},
+                 {"dim", h},
+                 {"temperature", tau},
+                 {"per_class", n},
+                 {"seeds", flags.sweep_seeds},
+                 {"max_rel_gap", std::isfinite(worst_gap) ? nlohmann::ordered_json(worst_gap) : nullptr},
+                 {"max_gram_error", std::isfinite(worst_gram) ? nlohmann::ordered_json(worst_gram) : nullptr},
+                 {"seconds", seconds},
+                 {"check", check}});
+            csv.push_back(
+                {loss == "supcon" ? 0.0 : 1.0, double(k), double(h), tau, double(n), worst_gap, worst_gram, seconds});
           }
         }
       }
@@ -415,10 +449,11 @@ int RunSweep(const MinimizeFlags& flags) {
   progress.Finish();
   const int stop = StopOnSignal::Requested();
   if (!flags.out.empty()) {
-    WriteTextFileAtomic(fs::path(flags.out) / "sweep.csv",
-                        CsvTable({"loss_is_ce", "classes", "dim", "temperature", "per_class", "max_rel_gap",
-                                  "max_gram_error", "seconds"},
-                                 csv));
+    WriteTextFileAtomic(
+        fs::path(flags.out) / "sweep.csv",
+        CsvTable(
+            {"loss_is_ce", "classes", "dim", "temperature", "per_class", "max_rel_gap", "max_gram_error", "seconds"},
+            csv));
     WriteTextFileAtomic(fs::path(flags.out) / "meta.json", MetaJson(flags.seed).dump(1) + "\n");
   }
   if (flags.json) {
@@ -435,9 +470,12 @@ int RunSweep(const MinimizeFlags& flags) {
     std::cout << table
               << (failures == 0 ? fmt::format("verdict: PASS ({} configurations reach the bound: relative gap <= {:g}, "
                                               "Gram error <= {:g} max(1, rho^2))\n",
-                                              configurations, kGapTarget, kGramTarget)
+                                              configurations,
+                                              kGapTarget,
+                                              kGramTarget)
                                 : fmt::format("verdict: FAIL ({} of {} configurations)\n", failures, configurations));
-    if (stop != 0) std::cout << fmt::format("incomplete: stopped by signal {} after {} configurations\n", stop, configurations);
+    if (stop != 0)
+      std::cout << fmt::format("incomplete: stopped by signal {} after {} configurations\n", stop, configurations);
   }
   if (stop != 0) return 128 + stop;
   return failures == 0 ? 0 : 1;
@@ -489,7 +527,8 @@ std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   cmd->add_option("--sgd-iterations", f->sgd_iterations, "Sampled: SGD steps")->capture_default_str();
   cmd->add_option("--learning-rate", f->learning_rate, "Sampled: lr0 of the poly-5 schedule")->capture_default_str();
   cmd->add_flag("--no-certificate", f->no_certificate, "Skip the Hessian certificate");
-  cmd->add_flag("--no-continuation", f->no_continuation, "SC: start at the target radius (no radius 1, 2, 4, ... stages)");
+  cmd->add_flag(
+      "--no-continuation", f->no_continuation, "SC: start at the target radius (no radius 1, 2, 4, ... stages)");
   cmd->add_flag("--sweep", f->sweep, "Run the grid (K, h in {K-1,K,2K,4K}, tau, n, seeds, both losses)");
   cmd->add_option("--sweep-classes", f->sweep_classes, "Sweep: K values")->delimiter(',')->capture_default_str();
   cmd->add_option("--sweep-temperatures", f->sweep_temperatures, "Sweep: tau values")
@@ -499,7 +538,8 @@ std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   cmd->add_option("--sweep-losses", f->sweep_losses, "Sweep: losses")->delimiter(',')->capture_default_str();
   cmd->add_option("--sweep-seeds", f->sweep_seeds, "Sweep: seeds per configuration")->capture_default_str();
   cmd->add_flag("--figure1", f->figure1, "The paper's Figure 1: gradient-descent paths of SC and CE to a tetrahedron");
-  cmd->add_flag("--figure5", f->figure5, "The paper's Figure 5: the loss of each multiset batch by label configuration");
+  cmd->add_flag(
+      "--figure5", f->figure5, "The paper's Figure 5: the loss of each multiset batch by label configuration");
   cmd->add_flag("--figure6", f->figure6, "The paper's Figure 6: the 12 compositions of 9 points into 3 classes");
   cmd->add_flag("--json", f->json, "Print one JSON object");
   cmd->add_option("--out", f->out, "Write points.npy, labels.npy, W.npy (CE), trace.csv, result.json, meta.json");

@@ -9,7 +9,7 @@ namespace dissect::cli {
 std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("minimize", "Minimize CE or SC over free points (not in this build: no optim/)");
   cmd->allow_extras();
-  return {{cmd, [] () -> int {
+  return {{cmd, []() -> int {
              throw std::invalid_argument(
                  "minimize: this build of dissect has no optim/ (configured with -DDISSECT_WITH_OPTIM=OFF, without "
                  "Ceres); rebuild with the default options");

@@ -1,6 +1,6 @@
-// `dissect noise`: the paper's label-noise experiment (docs/theory.md, Experiments): iterations to fit flipped labels for
-// CE and SC over independent replicates, the curvature of each loss over the seeds with its interval, the power
-// law as a description, and the claims 4a-4c (dissect::verify, the same decisions as `dissect reproduce`).
+// `dissect noise`: the paper's label-noise experiment (docs/theory.md, Experiments): iterations to fit flipped labels
+// for CE and SC over independent replicates, the curvature of each loss over the seeds with its interval, the power law
+// as a description, and the claims 4a-4c (dissect::verify, the same decisions as `dissect reproduce`).
 
 #include <fmt/format.h>
 
@@ -74,8 +74,11 @@ std::string FormatIterations(double value) { return std::isnan(value) ? "not rea
 nlohmann::ordered_json NumberJson(double v) { return verify::NumberOrNull(v); }
 
 nlohmann::ordered_json IntervalJson(const verify::Interval& i) {
-  return {{"estimate", NumberJson(i.estimate)}, {"low", NumberJson(i.low)}, {"high", NumberJson(i.high)},
-          {"confidence", NumberJson(i.confidence)}, {"count", i.count}};
+  return {{"estimate", NumberJson(i.estimate)},
+          {"low", NumberJson(i.low)},
+          {"high", NumberJson(i.high)},
+          {"confidence", NumberJson(i.confidence)},
+          {"count", i.count}};
 }
 
 nlohmann::ordered_json FitJson(const verify::PowerLawFit& fit) {
@@ -96,13 +99,24 @@ nlohmann::ordered_json FitJson(const verify::PowerLawFit& fit) {
 nlohmann::ordered_json CurvatureJson(const verify::LossCurvature& c) {
   nlohmann::ordered_json seeds = nlohmann::ordered_json::array();
   for (const verify::SeedCurvature& s : c.seeds) {
-    seeds.push_back({{"replicate", s.replicate}, {"t0", NumberJson(s.t0)}, {"t_half", NumberJson(s.t_half)},
-                     {"t1", NumberJson(s.t1)}, {"kappa", NumberJson(s.kappa)}, {"lower_bound", s.lower_bound},
-                     {"usable", s.usable}, {"growth_ratio", NumberJson(s.growth_ratio)}, {"note", s.note}});
+    seeds.push_back({{"replicate", s.replicate},
+                     {"t0", NumberJson(s.t0)},
+                     {"t_half", NumberJson(s.t_half)},
+                     {"t1", NumberJson(s.t1)},
+                     {"kappa", NumberJson(s.kappa)},
+                     {"lower_bound", s.lower_bound},
+                     {"usable", s.usable},
+                     {"growth_ratio", NumberJson(s.growth_ratio)},
+                     {"note", s.note}});
   }
-  return {{"runs", c.runs}, {"censored_runs", c.censored_runs}, {"usable_seeds", c.usable},
-          {"lower_bounds", c.lower_bounds}, {"kappa", IntervalJson(c.kappa)},
-          {"growth_ratio", IntervalJson(c.growth_ratio)}, {"seeds", seeds}, {"power_law", FitJson(c.power_law)}};
+  return {{"runs", c.runs},
+          {"censored_runs", c.censored_runs},
+          {"usable_seeds", c.usable},
+          {"lower_bounds", c.lower_bounds},
+          {"kappa", IntervalJson(c.kappa)},
+          {"growth_ratio", IntervalJson(c.growth_ratio)},
+          {"seeds", seeds},
+          {"power_law", FitJson(c.power_law)}};
 }
 
 // The runs as dissect::verify reads them (the same record `dissect reproduce` reads from noise.json).
@@ -110,9 +124,15 @@ std::vector<verify::NoiseRunResult> RunResults(const train::NoiseResult& result)
   std::vector<verify::NoiseRunResult> runs;
   for (const train::NoiseRun& run : result.runs) {
     if (run.status == "cancelled") continue;
-    runs.push_back({train::ToString(run.loss), run.replicate, run.fraction, run.num_flipped,
-                    run.censored ? static_cast<double>(run.budget) : run.iterations_to_fit, run.censored, run.budget,
-                    run.cumulative_learning_rate, run.criteria_disagree});
+    runs.push_back({train::ToString(run.loss),
+                    run.replicate,
+                    run.fraction,
+                    run.num_flipped,
+                    run.censored ? static_cast<double>(run.budget) : run.iterations_to_fit,
+                    run.censored,
+                    run.budget,
+                    run.cumulative_learning_rate,
+                    run.criteria_disagree});
   }
   return runs;
 }
@@ -188,16 +208,33 @@ void WriteOutputs(const fs::path& dir,
       "fit_class_mean,fit_classifier,fit_probe,criteria_disagree,test_accuracy_class_mean,seconds\n";
   for (const train::NoiseRun& run : result.runs) {
     csv += fmt::format("{},{},{:.17g},{},{},{:.17g},{},{},{:.17g},{:.17g},{:.17g},{:.17g},{},{:.17g},{:.17g}\n",
-                       train::ToString(run.loss), run.replicate, run.fraction, run.num_flipped, run.criterion,
-                       run.iterations_to_fit, run.censored ? 1 : 0, run.budget, run.cumulative_learning_rate,
-                       run.fit_class_mean, run.fit_classifier, run.fit_probe, run.criteria_disagree ? 1 : 0,
-                       run.history.empty() ? NAN : run.history.back().test_accuracy_class_mean, run.seconds);
-    WriteMetrics(dir, run_json, run.history, run.status,
+                       train::ToString(run.loss),
+                       run.replicate,
+                       run.fraction,
+                       run.num_flipped,
+                       run.criterion,
+                       run.iterations_to_fit,
+                       run.censored ? 1 : 0,
+                       run.budget,
+                       run.cumulative_learning_rate,
+                       run.fit_class_mean,
+                       run.fit_classifier,
+                       run.fit_probe,
+                       run.criteria_disagree ? 1 : 0,
+                       run.history.empty() ? NAN : run.history.back().test_accuracy_class_mean,
+                       run.seconds);
+    WriteMetrics(dir,
+                 run_json,
+                 run.history,
+                 run.status,
                  fmt::format("run_{}_r{}_p{:.3f}", train::ToString(run.loss), run.replicate, run.fraction));
   }
   WriteTextFileAtomic(dir / "noise.csv", csv);
-  nlohmann::ordered_json json = {{"losses", f.losses}, {"run", run_json}, {"runs", RunsJson(result)},
-                                 {"analysis", AnalysisJson(analysis)}, {"cancelled", result.cancelled}};
+  nlohmann::ordered_json json = {{"losses", f.losses},
+                                 {"run", run_json},
+                                 {"runs", RunsJson(result)},
+                                 {"analysis", AnalysisJson(analysis)},
+                                 {"cancelled", result.cancelled}};
   WriteTextFileAtomic(dir / "noise.json", json.dump(1) + "\n");
 
   LogLogPlot plot("Iterations to fit flipped labels", "flipped training labels", "iterations to 100% train accuracy");
@@ -215,8 +252,13 @@ void WriteOutputs(const fs::path& dir,
     if (!x_missed.empty()) plot.AddPoints(name + " censored (budget)", color, x_missed, y_missed, true);
     const verify::PowerLawFit& fit = analysis.losses[i].power_law;
     if (!x.empty() && std::isfinite(fit.exponent)) {
-      plot.AddPowerLaw(fmt::format("{} fit e={:.2f}", name, fit.exponent), color, fit.offset, fit.prefactor,
-                       fit.exponent, *std::min_element(x.begin(), x.end()), *std::max_element(x.begin(), x.end()));
+      plot.AddPowerLaw(fmt::format("{} fit e={:.2f}", name, fit.exponent),
+                       color,
+                       fit.offset,
+                       fit.prefactor,
+                       fit.exponent,
+                       *std::min_element(x.begin(), x.end()),
+                       *std::max_element(x.begin(), x.end()));
     }
   }
   WriteTextFileAtomic(dir / "noise.svg", plot.Render());
@@ -259,9 +301,14 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
   };
   callbacks.on_run_done = [&](const train::NoiseRun& run) {
     progress.Finish();
-    std::cerr << fmt::format("noise: replicate {} {} p={:.2f} flipped {}: {} ({}; {:.1f} s)\n", run.replicate,
-                             train::ToString(run.loss), run.fraction, run.num_flipped,
-                             FormatIterations(run.iterations_to_fit), run.criterion, run.seconds);
+    std::cerr << fmt::format("noise: replicate {} {} p={:.2f} flipped {}: {} ({}; {:.1f} s)\n",
+                             run.replicate,
+                             train::ToString(run.loss),
+                             run.fraction,
+                             run.num_flipped,
+                             FormatIterations(run.iterations_to_fit),
+                             run.criterion,
+                             run.seconds);
   };
   callbacks.on_step = [&](const train::TrainProgress& p) {
     progress.Update(fmt::format("{}  step {}/{}  loss {:.4f}", current, p.iteration, p.iterations, p.loss));
@@ -285,25 +332,36 @@ int RunNoise(NoiseFlags f, const std::map<std::string, CLI::Option*>& given) {
   report.Add("eval_every", static_cast<long long>(options.train.eval_every));
   report.Add("replicates", static_cast<long long>(options.replicates));
   for (const train::NoiseRun& run : result.runs) {
-    report.Add(fmt::format("{}_r{}_p{:.2f}", train::ToString(run.loss), run.replicate, run.fraction),
-               FormatIterations(run.iterations_to_fit) + fmt::format(" (flipped {}, {})", run.num_flipped, run.criterion));
+    report.Add(
+        fmt::format("{}_r{}_p{:.2f}", train::ToString(run.loss), run.replicate, run.fraction),
+        FormatIterations(run.iterations_to_fit) + fmt::format(" (flipped {}, {})", run.num_flipped, run.criterion));
   }
   for (const verify::LossCurvature& c : analysis.losses) {
     report.Add(c.loss + "_kappa", c.kappa.estimate, "curvature 4 (T(1) - 2 T(0.5) + T(0)) / (T(1) - T(0)), mean");
     report.Add(c.loss + "_kappa_interval",
                fmt::format("[{:.3f}, {:.3f}] ({:.0f}%, {} usable seeds, {} lower bounds; {} of {} runs censored)",
-                           c.kappa.low, c.kappa.high, 100 * c.kappa.confidence, c.usable, c.lower_bounds,
-                           c.censored_runs, c.runs));
+                           c.kappa.low,
+                           c.kappa.high,
+                           100 * c.kappa.confidence,
+                           c.usable,
+                           c.lower_bounds,
+                           c.censored_runs,
+                           c.runs));
     if (std::isfinite(c.power_law.offset)) {
-      report.Add(c.loss + "_power_law_offset", c.power_law.offset,
+      report.Add(c.loss + "_power_law_offset",
+                 c.power_law.offset,
                  c.loss + ": the power law's offset, the mean iterations of its clean runs (p = 0)");
     } else {
       report.AddNotComputed(c.loss + "_power_law_offset", c.loss + ": the power law's offset", c.power_law.note);
     }
     if (std::isfinite(c.power_law.exponent)) {
-      report.Add(c.loss + "_exponent", c.power_law.exponent,
+      report.Add(c.loss + "_exponent",
+                 c.power_law.exponent,
                  fmt::format("{}: power-law exponent above the clean runs, a description ({} runs with flips, {} "
-                             "left out)", c.loss, c.power_law.num_points, c.power_law.num_skipped));
+                             "left out)",
+                             c.loss,
+                             c.power_law.num_points,
+                             c.power_law.num_skipped));
     } else {
       report.AddNotComputed(c.loss + "_exponent", c.loss + ": power-law exponent", c.power_law.note);
     }
@@ -334,12 +392,15 @@ std::vector<Command> RegisterNoiseCommand(CLI::App& app) {
   f->eval_every = 100;
   f->probe_iterations = 1000;
   *given = AddTrainFlags(cmd, f.get(), /*with_loss=*/false);
-  cmd->add_option("--fractions", f->fractions, "Fractions p of flipped training labels")->delimiter(',')->capture_default_str();
+  cmd->add_option("--fractions", f->fractions, "Fractions p of flipped training labels")
+      ->delimiter(',')
+      ->capture_default_str();
   cmd->add_option("--losses", f->losses, "Losses compared")
       ->delimiter(',')
       ->check(CLI::IsMember({"ce", "ce-fix", "ce-sphere", "supcon"}))
       ->capture_default_str();
-  cmd->add_option("--criterion", f->criterion,
+  cmd->add_option("--criterion",
+                  f->criterion,
                   "Accuracy that decides the fit: probe (the retrained linear probe, for every loss), class-mean, "
                   "classifier, auto (class means for SC, the classifier for CE)")
       ->check(CLI::IsMember({"auto", "class-mean", "classifier", "probe"}))
@@ -351,8 +412,10 @@ std::vector<Command> RegisterNoiseCommand(CLI::App& app) {
   (*given)["--replicates"] =
       cmd->add_option("--replicates", f->replicates, "Independent repetitions (flips and training seeds + r)")
           ->capture_default_str();
-  cmd->add_option("--bootstrap", f->bootstrap, "Bootstrap resamples of the power-law description")->capture_default_str();
-  cmd->add_option("--profile", f->profile,
+  cmd->add_option("--bootstrap", f->bootstrap, "Bootstrap resamples of the power-law description")
+      ->capture_default_str();
+  cmd->add_option("--profile",
+                  f->profile,
                   "cpu (reproduce --profile cpu's protocol: Fashion-MNIST subset, MLP) or gpu (CIFAR-10, ResNet-18)")
       ->check(CLI::IsMember({"cpu", "gpu"}));
   cmd->add_option("--out", f->out, "Write noise.csv, noise.json, noise.svg, run_*.csv/json and meta.json");

@@ -1,8 +1,8 @@
 #include "output.hpp"
 
+#include <fmt/format.h>
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
 
 namespace dissect::cli {
 

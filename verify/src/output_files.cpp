@@ -2,10 +2,10 @@
 
 #include <unistd.h>
 
-#include <chrono>
-#include <ctime>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <chrono>
+#include <ctime>
 #include <fstream>
 #include <random>
 #include <stdexcept>
@@ -30,7 +30,8 @@ const std::vector<std::string>& CommandLine() { return MutableCommandLine(); }
 void PrepareOutputDirectory(const fs::path& dir, bool force) {
   std::error_code error;
   if (fs::exists(dir, error)) {
-    if (!fs::is_directory(dir, error)) throw std::runtime_error(fmt::format("--out {}: exists and is not a folder", dir.string()));
+    if (!fs::is_directory(dir, error))
+      throw std::runtime_error(fmt::format("--out {}: exists and is not a folder", dir.string()));
     if (!force && fs::directory_iterator(dir, error) != fs::directory_iterator()) {
       throw std::runtime_error(
           fmt::format("--out {}: the folder already holds files; choose another or pass --force", dir.string()));
@@ -61,8 +62,8 @@ void WriteTextFileAtomic(const fs::path& path, const std::string& content) {
   if (error) {
     std::error_code ignored;
     fs::remove(temporary, ignored);
-    throw std::runtime_error(fmt::format("{}: cannot move the finished file into place: {}", path.string(),
-                                         error.message()));
+    throw std::runtime_error(
+        fmt::format("{}: cannot move the finished file into place: {}", path.string(), error.message()));
   }
 }
 

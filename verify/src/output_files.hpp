@@ -1,6 +1,7 @@
 #pragma once
-// Files that commands write with --out DIR (docs/development.md, Output): CSV with a header row and {:.17g} doubles, JSON, and
-// meta.json; each written to a temporary name and renamed into place, so an interrupted run leaves no half file.
+// Files that commands write with --out DIR (docs/development.md, Output): CSV with a header row and {:.17g} doubles,
+// JSON, and meta.json; each written to a temporary name and renamed into place, so an interrupted run leaves no half
+// file.
 
 #include <filesystem>
 #include <nlohmann/json.hpp>

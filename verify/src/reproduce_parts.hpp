@@ -11,8 +11,9 @@ namespace dissect::cli {
 
 // Runs `dissect ARGS --json` as a child (its progress goes to this stderr) unless DIR/parts/NAME.json holds the
 // result of a run with the same ARGS by the same build; the JSON it printed is kept there (written once the child
-// succeeded), with "arguments", "build" (BuildFingerprint) and "seconds" added. Exit code 1 (a check that failed) is a result; any other non-zero code, no JSON
-// on stdout, or a stop by SIGINT/SIGTERM throws std::runtime_error naming the part. A corrupt NAME.json throws too.
+// succeeded), with "arguments", "build" (BuildFingerprint) and "seconds" added. Exit code 1 (a check that failed) is a
+// result; any other non-zero code, no JSON on stdout, or a stop by SIGINT/SIGTERM throws std::runtime_error naming the
+// part. A corrupt NAME.json throws too.
 nlohmann::ordered_json RunPart(const std::filesystem::path& dir,
                                const std::string& name,
                                std::vector<std::string> args);

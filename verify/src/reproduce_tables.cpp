@@ -10,15 +10,19 @@ namespace dissect::cli {
 namespace {
 
 // "mean ± sd (n)" of one field over the seeds ("-" where no run has it).
-std::string Cell(const std::vector<verify::TrainedRun>& runs, double verify::TrainedRun::*field, int digits) {
+std::string Cell(const std::vector<verify::TrainedRun>& runs, double verify::TrainedRun::* field, int digits) {
   std::vector<double> values;
   for (const verify::TrainedRun& r : runs) {
     if (std::isfinite(r.*field)) values.push_back(r.*field);
   }
   if (values.empty()) return "-";
   if (values.size() == 1) return fmt::format("{:.{}f} (1)", values.front(), digits);
-  return fmt::format("{:.{}f} ± {:.{}f} ({})", verify::Mean(values), digits, verify::SampleStandardDeviation(values),
-                     digits, values.size());
+  return fmt::format("{:.{}f} ± {:.{}f} ({})",
+                     verify::Mean(values),
+                     digits,
+                     verify::SampleStandardDeviation(values),
+                     digits,
+                     values.size());
 }
 
 }  // namespace
@@ -46,9 +50,10 @@ std::string AccuracyMarkdown(const TableRuns& runs) {
     };
     table += "| " + row + " |" + cells("none", true) + cells("crop+flip", false) + "\n";
   }
-  table += fmt::format("\nCells: mean ± sample standard deviation (runs) over seeds. Similarity at the simplex: "
-                       "{:.4f}; post-ReLU features reach at best 0.5 (an orthogonal frame).\n",
-                       simplex);
+  table += fmt::format(
+      "\nCells: mean ± sample standard deviation (runs) over seeds. Similarity at the simplex: "
+      "{:.4f}; post-ReLU features reach at best 0.5 (an orthogonal frame).\n",
+      simplex);
   return table;
 }
 
@@ -59,8 +64,14 @@ std::string AccuracyCsv(const std::string& dataset, const TableRuns& runs) {
   for (const auto& [row, by_augment] : runs) {
     for (const auto& [augment, list] : by_augment) {
       for (const verify::TrainedRun& r : list) {
-        csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", dataset, CsvField(row), augment, r.seed,
-                           r.test_accuracy_class_mean, r.test_accuracy_probe, r.class_mean_similarity,
+        csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n",
+                           dataset,
+                           CsvField(row),
+                           augment,
+                           r.seed,
+                           r.test_accuracy_class_mean,
+                           r.test_accuracy_probe,
+                           r.class_mean_similarity,
                            r.simplex_similarity);
       }
     }

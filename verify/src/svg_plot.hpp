@@ -11,11 +11,19 @@ class LogLogPlot {
  public:
   LogLogPlot(std::string title, std::string x_label, std::string y_label);
   // Points (x > 0, y > 0; others are skipped). `hollow` draws open markers (e.g. "not reached").
-  void AddPoints(const std::string& name, const std::string& color, const std::vector<double>& x,
-                 const std::vector<double>& y, bool hollow = false);
+  void AddPoints(const std::string& name,
+                 const std::string& color,
+                 const std::vector<double>& x,
+                 const std::vector<double>& y,
+                 bool hollow = false);
   // The curve y = offset + prefactor * x^exponent over [x_min, x_max].
-  void AddPowerLaw(const std::string& name, const std::string& color, double offset, double prefactor,
-                   double exponent, double x_min, double x_max);
+  void AddPowerLaw(const std::string& name,
+                   const std::string& color,
+                   double offset,
+                   double prefactor,
+                   double exponent,
+                   double x_min,
+                   double x_max);
   // The SVG document. With no points at all it still draws the axes and the title.
   std::string Render() const;
 

@@ -1,6 +1,6 @@
 #pragma once
-// The (--radius RHO | --temperature TAU) pair shared by every command that needs the logit scale (docs/theory.md: rho^2 =
-// 1/tau). Exactly one must be given.
+// The (--radius RHO | --temperature TAU) pair shared by every command that needs the logit scale (docs/theory.md: rho^2
+// = 1/tau). Exactly one must be given.
 
 #include <CLI/CLI.hpp>
 #include <dissect/theory/temperature.hpp>

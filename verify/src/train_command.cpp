@@ -1,5 +1,5 @@
-// `dissect train`: trains an encoder with CE, CE-fix, CE-sphere or SC on real images (docs/theory.md, Experiments of the
-// paper), evaluates it as it goes, checkpoints it, resumes it, and exports its representations.
+// `dissect train`: trains an encoder with CE, CE-fix, CE-sphere or SC on real images (docs/theory.md, Experiments of
+// the paper), evaluates it as it goes, checkpoints it, resumes it, and exports its representations.
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -93,9 +93,13 @@ int RunTrain(const TrainCommandFlags& f) {
     // A lower bound: each rank's batch as gathered (uint8) and as float32, before any layer's activations.
     const double local_batch = static_cast<double>(options.batch_size) / std::max<std::int64_t>(1, f.world_size);
     const double image_values = static_cast<double>(data.train.ImageSize());
-    RequireMemory("train", local_batch * image_values * (sizeof(std::uint8_t) + sizeof(float)),
+    RequireMemory("train",
+                  local_batch * image_values * (sizeof(std::uint8_t) + sizeof(float)),
                   fmt::format("at least: a batch of {:.0f} images of {} x {} x {} values, as uint8 and as float32",
-                              local_batch, data.train.channels, data.train.height, data.train.width));
+                              local_batch,
+                              data.train.channels,
+                              data.train.height,
+                              data.train.width));
   }
   if (f.world_size > 1) {
     progress.Update(fmt::format("train: rank {} of {} joining the group at {}", f.rank, f.world_size, f.master));
@@ -112,9 +116,14 @@ int RunTrain(const TrainCommandFlags& f) {
   callbacks.on_step = [&](const train::TrainProgress& p) {
     const auto left = static_cast<long long>(p.seconds_left);
     progress.Update(fmt::format("train: step {}/{}  loss {:.4f}  lr {:.3g}  {:.1f} it/s  {:.0f} img/s  {}:{:02d} left",
-                                p.iteration, p.iterations, p.loss, p.learning_rate,
-                                p.images_per_second / static_cast<double>(f.batch_size), p.images_per_second,
-                                left / 60, left % 60));
+                                p.iteration,
+                                p.iterations,
+                                p.loss,
+                                p.learning_rate,
+                                p.images_per_second / static_cast<double>(f.batch_size),
+                                p.images_per_second,
+                                left / 60,
+                                left % 60));
     return StopOnSignal::Requested() != 0;
   };
   callbacks.on_evaluation = [&](const std::vector<train::EvaluationRecord>& history) {
@@ -175,11 +184,13 @@ int RunTrain(const TrainCommandFlags& f) {
 
 std::vector<Command> RegisterTrainCommand(CLI::App& app) {
   auto f = std::make_shared<TrainCommandFlags>();
-  CLI::App* cmd = app.add_subcommand("train", "Train an encoder with CE, CE-fix, CE-sphere or SC; evaluate, checkpoint, export");
+  CLI::App* cmd =
+      app.add_subcommand("train", "Train an encoder with CE, CE-fix, CE-sphere or SC; evaluate, checkpoint, export");
   AddTrainFlags(cmd, f.get(), /*with_loss=*/true);
   cmd->add_option("--checkpoint-every", f->checkpoint_every, "Checkpoint every N steps (0: only at the end)")
       ->capture_default_str();
-  cmd->add_option("--out", f->out, "Write meta.json, metrics.csv, metrics.json, checkpoint.pt and the embeddings (.npy)");
+  cmd->add_option(
+      "--out", f->out, "Write meta.json, metrics.csv, metrics.json, checkpoint.pt and the embeddings (.npy)");
   cmd->add_flag("--force", f->force, "Allow --out into a folder that already holds files");
   cmd->add_flag("--resume", f->resume, "Continue the run in --out from its checkpoint");
   cmd->add_flag("--no-export", f->no_export, "Do not write the embeddings");
@@ -191,7 +202,8 @@ std::vector<Command> RegisterTrainCommand(CLI::App& app) {
   cmd->add_option("--master", f->master, "HOST:PORT of rank 0's rendezvous store")->capture_default_str();
   cmd->add_option("--dist-timeout", f->dist_timeout, "Seconds a rank waits for the others before failing (> 0)")
       ->capture_default_str();
-  cmd->add_option("--dist-interface", f->dist_interface, "Network interface for Gloo (e.g. eth0; default: by --master)");
+  cmd->add_option(
+      "--dist-interface", f->dist_interface, "Network interface for Gloo (e.g. eth0; default: by --master)");
   cmd->add_option("--dist-backend", f->dist_backend, "auto (NCCL on CUDA, else Gloo), gloo or nccl")
       ->check(CLI::IsMember({"auto", "gloo", "nccl"}))
       ->capture_default_str();

@@ -42,10 +42,14 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command->add_option("--data", flags->data, "fashion-mnist, mnist, cifar10 or cifar100")
       ->check(CLI::IsMember(train::DatasetNames()))
       ->capture_default_str();
-  command->add_option("--data-dir", flags->data_dir, "Folder of the data files (default for fashion-mnist: Debian's package)");
-  command->add_option("--train-limit", flags->train_limit, "Use the first N training images (0: all)")->capture_default_str();
+  command->add_option(
+      "--data-dir", flags->data_dir, "Folder of the data files (default for fashion-mnist: Debian's package)");
+  command->add_option("--train-limit", flags->train_limit, "Use the first N training images (0: all)")
+      ->capture_default_str();
   command->add_option("--test-limit", flags->test_limit, "Use the first N test images (0: all)")->capture_default_str();
-  command->add_option("--model", flags->model, "mlp, cnn or resnet18")->check(CLI::IsMember({"mlp", "cnn", "resnet18"}))->capture_default_str();
+  command->add_option("--model", flags->model, "mlp, cnn or resnet18")
+      ->check(CLI::IsMember({"mlp", "cnn", "resnet18"}))
+      ->capture_default_str();
   command->add_option("--dim", flags->dim, "Representation dimension h (default 128; resnet18: 512)");
   command->add_option("--hidden", flags->hidden, "Hidden width of the MLP")->capture_default_str();
   command->add_flag("--final-linear", flags->final_linear, "Append a linear layer h -> h (features may be negative)");
@@ -54,7 +58,8 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
         ->check(CLI::IsMember({"ce", "ce-fix", "ce-sphere", "supcon"}))
         ->capture_default_str();
   }
-  command->add_option("--temperature", flags->temperature, "SC temperature tau (features on the unit sphere)")->capture_default_str();
+  command->add_option("--temperature", flags->temperature, "SC temperature tau (features on the unit sphere)")
+      ->capture_default_str();
   command
       ->add_option(
           "--supcon-algorithm", flags->supcon_algorithm, "SC loss: dense, tiled (exact, bounded memory) or auto")
@@ -74,17 +79,24 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
       ->check(CLI::IsMember({"poly5", "cosine", "constant"}))
       ->capture_default_str();
   command
-      ->add_option("--schedule-horizon", flags->schedule_horizon,
+      ->add_option("--schedule-horizon",
+                   flags->schedule_horizon,
                    "T of the schedule, >= --iterations (0: --iterations): the first steps of a longer schedule")
       ->capture_default_str();
   command->add_option("--sampling", flags->sampling, "iid (with replacement, the paper) or epochs (shuffled)")
       ->check(CLI::IsMember({"iid", "epochs"}))
       ->capture_default_str();
-  command->add_option("--augment", flags->augment, "none or crop+flip")->check(CLI::IsMember({"none", "crop+flip"}))->capture_default_str();
-  command->add_option("--seed", flags->seed, "Seed of initialization, batches, augmentation, probe")->capture_default_str();
-  command->add_option("--eval-every", flags->eval_every, "Evaluate every N steps (0: only at the end)")->capture_default_str();
-  command->add_option("--probe-iterations", flags->probe_iterations, "Batches of the retrained linear probe (0: off)")->capture_default_str();
-  command->add_option("--supcon-eval-batches", flags->supcon_eval_batches, "i.i.d. batches of the SC loss estimate")->capture_default_str();
+  command->add_option("--augment", flags->augment, "none or crop+flip")
+      ->check(CLI::IsMember({"none", "crop+flip"}))
+      ->capture_default_str();
+  command->add_option("--seed", flags->seed, "Seed of initialization, batches, augmentation, probe")
+      ->capture_default_str();
+  command->add_option("--eval-every", flags->eval_every, "Evaluate every N steps (0: only at the end)")
+      ->capture_default_str();
+  command->add_option("--probe-iterations", flags->probe_iterations, "Batches of the retrained linear probe (0: off)")
+      ->capture_default_str();
+  command->add_option("--supcon-eval-batches", flags->supcon_eval_batches, "i.i.d. batches of the SC loss estimate")
+      ->capture_default_str();
   command->add_option("--device", flags->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--threads", flags->threads, "CPU threads (0: all cores)")->capture_default_str();
   command->add_option("--precision", flags->precision, "float32, or bf16 (autocast of the encoder's forward; for CUDA)")
@@ -140,7 +152,8 @@ nlohmann::ordered_json TrainRunJson(const TrainFlags& f, const train::TrainOptio
           {"train_images", data.train.num_images},
           {"test_images", data.test.num_images},
           {"num_classes", data.train.num_classes},
-          {"encoder", [&] {
+          {"encoder",
+           [&] {
              train::EncoderOptions e = o.encoder;
              e.channels = data.train.channels;
              e.height = data.train.height;

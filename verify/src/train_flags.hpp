@@ -5,10 +5,10 @@
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
-#include <vector>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "dissect/train/trainer.hpp"
 #include "stop_signal.hpp"
@@ -58,7 +58,9 @@ train::TrainOptions BuildTrainOptions(const TrainFlags& flags);
 train::DataSplit LoadTrainingData(const TrainFlags& flags);
 
 // The settings of a run as JSON, for metrics.json and the report.
-nlohmann::ordered_json TrainRunJson(const TrainFlags& flags, const train::TrainOptions& options, const train::DataSplit& data);
+nlohmann::ordered_json TrainRunJson(const TrainFlags& flags,
+                                    const train::TrainOptions& options,
+                                    const train::DataSplit& data);
 
 // A record as a JSON object (NaN as null).
 nlohmann::ordered_json EvaluationRecordJson(const train::EvaluationRecord& record);

@@ -16,10 +16,10 @@ namespace dissect::optim {
 struct HessianCertificate {
   bool computed = false;
   std::string message = "not run";
-  Eigen::Index tangent_dim = 0;        // sum over blocks of (size - 1)
-  Eigen::Index expected_flat = 0;      // dimension of the rotation orbit: directions with eigenvalue 0 by symmetry
-  Eigen::Index num_near_zero = 0;      // eigenvalues with |lambda| <= zero_tolerance
-  Eigen::Index num_negative = 0;       // eigenvalues below -zero_tolerance
+  Eigen::Index tangent_dim = 0;    // sum over blocks of (size - 1)
+  Eigen::Index expected_flat = 0;  // dimension of the rotation orbit: directions with eigenvalue 0 by symmetry
+  Eigen::Index num_near_zero = 0;  // eigenvalues with |lambda| <= zero_tolerance
+  Eigen::Index num_negative = 0;   // eigenvalues below -zero_tolerance
   double zero_tolerance = std::numeric_limits<double>::quiet_NaN();
   double min_eigenvalue = std::numeric_limits<double>::quiet_NaN();  // smallest beyond the expected_flat ones
   double max_abs_flat = std::numeric_limits<double>::quiet_NaN();    // largest |lambda| among the expected_flat
@@ -37,11 +37,11 @@ struct RiemannianHessian {
   bool computed = false;
   std::string message = "not run";
   Eigen::Index tangent_dim = 0;
-  Eigen::MatrixXd hessian;                // tangent_dim x tangent_dim, symmetrized
-  double asymmetry = 0.0;                 // max |H - H^T| before symmetrizing: the finite-difference error
-  std::vector<Eigen::MatrixXd> bases;     // per block: size x (size - 1), orthonormal, orthogonal to z_b
-  Eigen::VectorXd gradient;               // the ambient gradient at z
-  Eigen::VectorXd tangent_gradient;       // its coordinates in the tangent bases (the Riemannian gradient)
+  Eigen::MatrixXd hessian;             // tangent_dim x tangent_dim, symmetrized
+  double asymmetry = 0.0;              // max |H - H^T| before symmetrizing: the finite-difference error
+  std::vector<Eigen::MatrixXd> bases;  // per block: size x (size - 1), orthonormal, orthogonal to z_b
+  Eigen::VectorXd gradient;            // the ambient gradient at z
+  Eigen::VectorXd tangent_gradient;    // its coordinates in the tangent bases (the Riemannian gradient)
   double min_multiplier = std::numeric_limits<double>::quiet_NaN();  // ball blocks: min -<z, g>/rho
 };
 

@@ -34,8 +34,8 @@ struct LbfgsSummary {
   double grad_norm = std::numeric_limits<double>::quiet_NaN();  // the stationarity measure at the end
   int iterations = 0;
   double seconds = 0.0;
-  bool converged = false;   // the gradient tolerance, or the precision floor, was met
-  bool cancelled = false;   // the callback asked to stop
+  bool converged = false;  // the gradient tolerance, or the precision floor, was met
+  bool cancelled = false;  // the callback asked to stop
   std::string message = "not run";
 };
 

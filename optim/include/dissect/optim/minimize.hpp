@@ -38,11 +38,11 @@ struct MinimizeOptions {
   int dim = 0;  // h >= 1 (h < K-1 is allowed: no simplex fits, the optimum is still reported)
   // rho = 1/sqrt(tau): SC points lie on the sphere of radius rho, CE points in the ball of radius rho.
   theory::Temperature temperature = theory::Temperature::FromTemperature(1.0);
-  double weight_norm = 1.0;                                // CE: the bound r on W
+  double weight_norm = 1.0;  // CE: the bound r on W
   theory::WeightNorm weight_norm_kind = theory::WeightNorm::kRow;
-  int batch_size = 0;                                      // b (multiset, sampled)
-  std::uint64_t seed = 0;                                  // the random start (and the sampled batches)
-  int max_iterations = 100000;                             // LBFGS iterations
+  int batch_size = 0;           // b (multiset, sampled)
+  std::uint64_t seed = 0;       // the random start (and the sampled batches)
+  int max_iterations = 100000;  // LBFGS iterations
   // Stop when grad_norm <= this. The default 0 runs to the precision floor (no step changes the loss any more):
   // at small tau the between-class curvature is ~exp(-rho^2 K/(K-1)), so no fixed gradient tolerance tells a
   // simplex from a configuration far from it.
@@ -50,11 +50,11 @@ struct MinimizeOptions {
   // Also stop once the loss is within this relative gap of the bound (where a bound is known): (loss - bound) <=
   // relative_gap_tolerance * |bound|. 0 disables it.
   double relative_gap_tolerance = 0.0;
-  std::uint64_t max_batches = 10000000;                    // multiset: refuse beyond this many batches
-  int sgd_iterations = 20000;                              // sampled: SGD steps T
-  double learning_rate = 1.0;                              // sampled: lr0 of lr_i = lr0 (1 - i/T)^5
-  double momentum = 0.9;                                   // sampled: heavy-ball momentum
-  int evaluation_batches = 4000;                           // sampled: i.i.d. batches of the final loss estimate
+  std::uint64_t max_batches = 10000000;  // multiset: refuse beyond this many batches
+  int sgd_iterations = 20000;            // sampled: SGD steps T
+  double learning_rate = 1.0;            // sampled: lr0 of lr_i = lr0 (1 - i/T)^5
+  double momentum = 0.9;                 // sampled: heavy-ball momentum
+  int evaluation_batches = 4000;         // sampled: i.i.d. batches of the final loss estimate
   // SC with rho > 1: minimize first at radii 1, 2, 4, ... below rho, each stage warm-starting the next
   // (temperature continuation; avoids the metastable configurations of random starts at small tau).
   bool continuation = true;
@@ -62,9 +62,9 @@ struct MinimizeOptions {
   // (rho^2 K/(K-1) > 7) on problems of up to 600 tangent directions: they finish the between-class geometry that
   // LBFGS cannot resolve when its curvature is ~1e-12 of the within-class one.
   bool newton_polish = true;
-  bool certificate = true;                                 // compute the Hessian certificate (small problems)
-  Eigen::Index max_certificate_dim = 3000;                 // tangent dimension limit of the certificate
-  IterationCallback callback;                              // progress and cancellation (true = stop)
+  bool certificate = true;                  // compute the Hessian certificate (small problems)
+  Eigen::Index max_certificate_dim = 3000;  // tangent dimension limit of the certificate
+  IterationCallback callback;               // progress and cancellation (true = stop)
   // Called as each stage begins ("continuation at radius 2", "lbfgs", "newton", "evaluation", "certificate"), for
   // progress between iterations; the work after the last iteration (evaluation, certificate) can take as long as
   // the iterations at large N.
@@ -100,7 +100,7 @@ struct MinimizeResult {
   // LBFGS iterations, continuation stages included, then Newton steps (a callback returning true does not stop the
   // Newton steps, which are few).
   int iterations = 0;
-  double seconds = 0.0;   // wall time of the whole call: set-up, every stage, evaluation and certificate
+  double seconds = 0.0;  // wall time of the whole call: set-up, every stage, evaluation and certificate
   bool converged = false;
   bool cancelled = false;
   std::string message = "not run";

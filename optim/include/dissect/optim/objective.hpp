@@ -1,6 +1,6 @@
 #pragma once
-// The one interface of every loss over free points (docs/development.md, Objectives): ensmallen's EvaluateWithGradient plus
-// Ceres' nullable gradient, over a flat parameter vector.
+// The one interface of every loss over free points (docs/development.md, Objectives): ensmallen's EvaluateWithGradient
+// plus Ceres' nullable gradient, over a flat parameter vector.
 
 #include <Eigen/Core>
 #include <functional>
@@ -20,11 +20,11 @@ class Objective {
 
 // What a solver reports after each iteration.
 struct IterationInfo {
-  int iteration = 0;                                             // 0 = the starting point
-  double loss = std::numeric_limits<double>::quiet_NaN();        // objective value
-  double grad_norm = std::numeric_limits<double>::quiet_NaN();   // stationarity measure (see MinimizeResult)
-  double step_size = std::numeric_limits<double>::quiet_NaN();   // line-search step or learning rate
-  double seconds = 0.0;                                          // wall time since the start
+  int iteration = 0;                                            // 0 = the starting point
+  double loss = std::numeric_limits<double>::quiet_NaN();       // objective value
+  double grad_norm = std::numeric_limits<double>::quiet_NaN();  // stationarity measure (see MinimizeResult)
+  double step_size = std::numeric_limits<double>::quiet_NaN();  // line-search step or learning rate
+  double seconds = 0.0;                                         // wall time since the start
   // Minimize(): the stage that produced it ("continuation", "lbfgs", "newton", "sgd") and the radius of the spheres
   // the points were on (continuation stages run at radii below rho, where the loss is another function).
   const char* stage = "";

@@ -1,7 +1,7 @@
 #pragma once
-// Paper: SC loss under i.i.d. batches (docs/theory.md, expected per-sample floor): the expected loss of a batch of b points
-// drawn uniformly with replacement, as training draws them, estimated from M seeded batches. One definition for the
-// evaluation of `dissect train` and for `dissect geometry`: the same points, seed, b and M give the same numbers.
+// Paper: SC loss under i.i.d. batches (docs/theory.md, expected per-sample floor): the expected loss of a batch of b
+// points drawn uniformly with replacement, as training draws them, estimated from M seeded batches. One definition for
+// the evaluation of `dissect train` and for `dissect geometry`: the same points, seed, b and M give the same numbers.
 
 #include <Eigen/Core>
 #include <cstdint>

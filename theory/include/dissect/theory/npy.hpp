@@ -17,7 +17,7 @@ struct NpyArray {
   std::vector<std::int64_t> shape;
   std::string descr;
   bool is_integer = false;
-  std::vector<double> real_values;      // filled for float32/float64 arrays
+  std::vector<double> real_values;       // filled for float32/float64 arrays
   std::vector<std::int64_t> int_values;  // filled for integer and bool arrays
 };
 
@@ -35,9 +35,9 @@ Eigen::MatrixXd ReadNpyPoints(const std::filesystem::path& path);
 // view v of sample i (view 0 of every sample, then view 1, ...). Same checks as ReadNpyPoints; a non-finite value of
 // a 3-D array is named by sample, view and column.
 struct NpyViews {
-  Eigen::MatrixXd points;         // h x (V N)
-  Eigen::Index num_samples = 0;   // N
-  Eigen::Index num_views = 0;     // V (1 for an (N, h) array)
+  Eigen::MatrixXd points;        // h x (V N)
+  Eigen::Index num_samples = 0;  // N
+  Eigen::Index num_views = 0;    // V (1 for an (N, h) array)
 };
 NpyViews ReadNpyViews(const std::filesystem::path& path);
 

@@ -1,9 +1,9 @@
 #pragma once
 // The geometry of learned representations against the regular simplex, streamed over embeddings too large for
-// memory: angular similarities (Paper: angular similarity s(u, v) = 1 - arccos(cos(u, v))/pi; docs/theory.md, Geometry),
-// neural-collapse metrics (Papyan, Han, Donoho 2020), alignment and uniformity on the sphere (Wang, Isola 2020),
-// the SC and CE losses against their bounds (Paper: SC bound, CE bound, expected per-sample floor) and the distance
-// of the class means to the nearest regular simplex.
+// memory: angular similarities (Paper: angular similarity s(u, v) = 1 - arccos(cos(u, v))/pi; docs/theory.md,
+// Geometry), neural-collapse metrics (Papyan, Han, Donoho 2020), alignment and uniformity on the sphere (Wang, Isola
+// 2020), the SC and CE losses against their bounds (Paper: SC bound, CE bound, expected per-sample floor) and the
+// distance of the class means to the nearest regular simplex.
 
 #include <Eigen/Core>
 #include <cstdint>

@@ -18,10 +18,10 @@ namespace dissect::theory {
 
 // How the per-anchor terms are combined. They differ by constant factors only.
 enum class SupConReduction {
-  kSum,        // "sum": the plain sum over anchors, the theory's l_SC
-  kBatchMean,  // "batch_mean": sum / b, the authors' training code
-  kReference,  // "reference": mean over all b anchors (those without positives count 0) times tau / base_tau, the
-               // widely used reference implementation (one view)
+  kSum,           // "sum": the plain sum over anchors, the theory's l_SC
+  kBatchMean,     // "batch_mean": sum / b, the authors' training code
+  kReference,     // "reference": mean over all b anchors (those without positives count 0) times tau / base_tau, the
+                  // widely used reference implementation (one view)
   kPositiveMean,  // "positive_mean": sum / (anchors with at least one positive), pytorch-metric-learning's default
                   // (its average over the non-zero per-anchor losses); 0 where no anchor has a positive
 };
@@ -66,7 +66,7 @@ struct BasicSupConResult {
   double collapse_value = std::numeric_limits<double>::quiet_NaN();
   double excess = std::numeric_limits<double>::quiet_NaN();
   Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic> gradient;  // d value / dZ, dim x b (empty without gradient)
-  Eigen::Index num_anchors_with_positives = 0;                      // anchors that contribute
+  Eigen::Index num_anchors_with_positives = 0;                     // anchors that contribute
 };
 using SupConResult = BasicSupConResult<double>;
 using SupConResultFloat = BasicSupConResult<float>;

@@ -71,11 +71,11 @@ class DataPipeline {
   // Augments `pixels`, the images [first, first + B) of a batch of `total`.
   torch::Tensor CropFlip(const torch::Tensor& pixels, std::int64_t first, std::int64_t total);
 
-  torch::Tensor pixels_;          // N x C x H x W uint8, CPU
-  torch::Tensor labels_;          // N int64, CPU
-  torch::Tensor device_labels_;   // N int64, device
-  torch::Tensor scale_;           // 1 x C x 1 x 1: 1 / (255 std)
-  torch::Tensor shift_;           // 1 x C x 1 x 1: mean / std
+  torch::Tensor pixels_;         // N x C x H x W uint8, CPU
+  torch::Tensor labels_;         // N int64, CPU
+  torch::Tensor device_labels_;  // N int64, device
+  torch::Tensor scale_;          // 1 x C x 1 x 1: 1 / (255 std)
+  torch::Tensor shift_;          // 1 x C x 1 x 1: mean / std
   int num_classes_;
   Augmentation augmentation_;
   std::mt19937_64 generator_;

@@ -49,7 +49,7 @@ struct LinearProbeOptions {
 };
 
 struct LinearProbeResult {
-  torch::Tensor weights;  // K x h, undefined when not run
+  torch::Tensor weights;                                             // K x h, undefined when not run
   double train_accuracy = std::numeric_limits<double>::quiet_NaN();  // percent
   double test_accuracy = std::numeric_limits<double>::quiet_NaN();   // percent
 };
@@ -64,11 +64,11 @@ LinearProbeResult TrainLinearProbe(const Embeddings& embeddings,
                                    Communicator* communicator = nullptr);
 
 struct EvaluationOptions {
-  LossOptions loss;                // the training loss (kind, K, tau)
-  std::int64_t batch_size = 256;   // b of the SC loss estimate and its bound
-  std::int64_t supcon_batches = 32;  // i.i.d. batches drawn for the SC loss estimate
-  LinearProbeOptions probe;        // the retrained probe
-  std::uint64_t seed = 0;          // draws of the SC estimate
+  LossOptions loss;                      // the training loss (kind, K, tau)
+  std::int64_t batch_size = 256;         // b of the SC loss estimate and its bound
+  std::int64_t supcon_batches = 32;      // i.i.d. batches drawn for the SC loss estimate
+  LinearProbeOptions probe;              // the retrained probe
+  std::uint64_t seed = 0;                // draws of the SC estimate
   Communicator* communicator = nullptr;  // shards the probe's batches over the ranks (null: this process); not owned
 };
 
@@ -104,7 +104,7 @@ struct EvaluationRecord {
   double simplex_similarity = kNaN;      // the simplex value 1 - arccos(-1/(K-1))/pi
   double class_mean_norm = kNaN;         // mean of ||mu_k||
   double class_mean_norm_spread = kNaN;  // standard deviation of ||mu_k|| over its mean
-  double within_class_spread = kNaN;     // mean over classes of the RMS distance to the class mean, over class_mean_norm
+  double within_class_spread = kNaN;  // mean over classes of the RMS distance to the class mean, over class_mean_norm
   double gram_error = kNaN;  // max |<mu_k, mu_l> - G_kl| against the simplex of radius class_mean_norm, over its square
 
   // The fields as (snake_case name, value) in the order above: the columns of metrics.csv and the keys of the JSON.

@@ -11,12 +11,12 @@ namespace dissect::train {
 
 // N images of C x H x W uint8 pixels with labels in [0, num_classes).
 struct ImageSet {
-  std::string name;                 // e.g. "fashion-mnist/train"
-  std::int64_t num_images = 0;      // N
-  std::int64_t channels = 0;        // C
-  std::int64_t height = 0;          // H
-  std::int64_t width = 0;           // W
-  int num_classes = 0;              // K
+  std::string name;                  // e.g. "fashion-mnist/train"
+  std::int64_t num_images = 0;       // N
+  std::int64_t channels = 0;         // C
+  std::int64_t height = 0;           // H
+  std::int64_t width = 0;            // W
+  int num_classes = 0;               // K
   std::vector<std::uint8_t> pixels;  // N*C*H*W values, image-major, then channel, row, column (NCHW)
   std::vector<std::int64_t> labels;  // N values in [0, K)
 

@@ -1,6 +1,6 @@
 #pragma once
-// Paper: label noise (docs/theory.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and SC
-// with the same budget and settings, and record "iterations to fit", the first evaluated step at which training
+// Paper: label noise (docs/theory.md, Experiments): for each fraction p, flip floor(p N) training labels, train CE and
+// SC with the same budget and settings, and record "iterations to fit", the first evaluated step at which training
 // accuracy on the noisy labels reaches 100%. The claim: it grows superlinearly in the number of flipped labels for
 // SC and roughly linearly for CE. Replicates repeat the whole experiment with independent flips and seeds; the
 // statistics that decide are dissect::verify's (label_noise_analysis.hpp), not this module's.
@@ -55,11 +55,11 @@ struct NoiseRun {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   LossKind loss = LossKind::kCrossEntropy;
   int replicate = 0;
-  std::uint64_t flip_seed = 0;   // noise_seed + replicate
-  std::uint64_t train_seed = 0;  // train.seed + replicate
-  double fraction = kNaN;        // p
-  std::int64_t num_flipped = 0;  // floor(p N)
-  std::string criterion;         // the deciding accuracy, e.g. "class-mean"
+  std::uint64_t flip_seed = 0;      // noise_seed + replicate
+  std::uint64_t train_seed = 0;     // train.seed + replicate
+  double fraction = kNaN;           // p
+  std::int64_t num_flipped = 0;     // floor(p N)
+  std::string criterion;            // the deciding accuracy, e.g. "class-mean"
   double iterations_to_fit = kNaN;  // first evaluated step with 100% training accuracy by `criterion`; NaN: not reached
   bool censored = false;            // not reached within the budget: the budget is a lower bound of the fit
   std::int64_t budget = 0;          // the iteration budget T
@@ -71,14 +71,14 @@ struct NoiseRun {
   double fit_probe = kNaN;
   // Another recorded accuracy (class means; the classifier for CE) fitted at another step than `criterion`'s.
   bool criteria_disagree = false;
-  std::string status;     // of the training run: "stopped" (at the fit), "completed", "diverged", "cancelled"
+  std::string status;  // of the training run: "stopped" (at the fit), "completed", "diverged", "cancelled"
   std::vector<EvaluationRecord> history;
   double seconds = kNaN;  // wall time of the run, evaluations included
 };
 
 struct NoiseResult {
-  std::vector<NoiseRun> runs;       // in the order replicate, fraction, loss
-  bool cancelled = false;           // a run was cancelled (on_step); later runs were not started
+  std::vector<NoiseRun> runs;  // in the order replicate, fraction, loss
+  bool cancelled = false;      // a run was cancelled (on_step); later runs were not started
 };
 
 struct NoiseCallbacks {
@@ -92,6 +92,8 @@ struct NoiseCallbacks {
 
 // Runs every (replicate, fraction, loss) on data (labels flipped per replicate and fraction, the same flips for
 // every loss). Throws as Train() does for bad options or data.
-NoiseResult RunNoiseExperiment(const NoiseOptions& options, const DataSplit& data, const NoiseCallbacks& callbacks = {});
+NoiseResult RunNoiseExperiment(const NoiseOptions& options,
+                               const DataSplit& data,
+                               const NoiseCallbacks& callbacks = {});
 
 }  // namespace dissect::train

@@ -1,6 +1,6 @@
 #pragma once
-// The one checked crossing from LibTorch tensors into theory/'s Eigen layout (docs/development.md: the columns of a dim x N
-// matrix are the points).
+// The one checked crossing from LibTorch tensors into theory/'s Eigen layout (docs/development.md: the columns of a dim
+// x N matrix are the points).
 
 #include <torch/torch.h>
 

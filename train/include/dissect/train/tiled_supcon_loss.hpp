@@ -1,15 +1,15 @@
 #pragma once
-// Paper: SC loss (docs/theory.md) at any batch size in bounded memory: the exact loss and its gradient from tiles of the
-// similarity matrix, as a LibTorch autograd function. The dense formulation (losses.hpp) holds several B x B
+// Paper: SC loss (docs/theory.md) at any batch size in bounded memory: the exact loss and its gradient from tiles of
+// the similarity matrix, as a LibTorch autograd function. The dense formulation (losses.hpp) holds several B x B
 // matrices (a batch of 32,768 in float32: about 4 GB each); this one holds a B x tile block and the B x h gradient.
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <optional>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/theory/temperature.hpp"

@@ -129,7 +129,7 @@ struct TrainCallbacks {
 struct TrainResult {
   // "completed", "diverged" (a non-finite loss), "cancelled" (on_step), "stopped" (on_evaluation)
   std::string status = "not run";
-  std::string message;             // what happened, in words
+  std::string message;  // what happened, in words
   std::int64_t iterations_done = 0;
   std::int64_t resumed_from = 0;  // step of the checkpoint the run continued from (0: fresh)
   std::vector<EvaluationRecord> history;
@@ -137,7 +137,7 @@ struct TrainResult {
                           // tensors when neither)
   std::string device;     // where it ran, e.g. "cpu"
   int threads = 0;
-  std::string encoder;  // EncoderOptions::Describe()
+  std::string encoder;                                                  // EncoderOptions::Describe()
   double images_per_second = std::numeric_limits<double>::quiet_NaN();  // training throughput of this process
 };
 

@@ -36,15 +36,19 @@ Claim Figure1Claim(const Figure1Result& figure1);
 
 // 2a: the linear-probe test accuracy of SC against CE's, paired by seed (runs of both losses with the same seeds;
 // std::invalid_argument otherwise). `suffix` tells datasets apart ("" or " (mnist)").
-Claim AccuracyParityClaim(const std::vector<TrainedRun>& supcon, const std::vector<TrainedRun>& ce,
-                          const std::string& suffix, const ClaimMargins& margins = {});
+Claim AccuracyParityClaim(const std::vector<TrainedRun>& supcon,
+                          const std::vector<TrainedRun>& ce,
+                          const std::string& suffix,
+                          const ClaimMargins& margins = {});
 
 // 2b: the distance of the class-mean similarity to the similarity the encoder can reach, SC against CE, paired by
 // seed: 0.5 (an orthogonal frame) for post-ReLU features, the simplex's -1/(K-1) angle with a final linear layer.
 // Its id is "2b" for post-ReLU encoders and "2b-linear" with a final linear layer (then `suffix`).
 double ReachableSimilarity(const TrainedRun& run);
-Claim GeometryClaim(const std::vector<TrainedRun>& supcon, const std::vector<TrainedRun>& ce,
-                    const std::string& suffix, const ClaimMargins& margins = {});
+Claim GeometryClaim(const std::vector<TrainedRun>& supcon,
+                    const std::vector<TrainedRun>& ce,
+                    const std::string& suffix,
+                    const ClaimMargins& margins = {});
 
 // 3: Spearman's rho between the gap to the bound and the test accuracy of the class means, per loss.
 Claim CorrelationClaim(const std::map<std::string, std::vector<TrainedRun>>& by_loss);

@@ -32,17 +32,19 @@ struct LossCurvature {
   std::string loss;
   std::vector<SeedCurvature> seeds;  // by replicate
   int usable = 0;
-  int lower_bounds = 0;     // usable seeds whose kappa is a lower bound
-  int runs = 0;             // runs of this loss
-  int censored_runs = 0;    // of them, not fitted within the budget
-  Interval kappa;           // over the usable seeds
-  Interval growth_ratio;    // T(1) / T(0) over the usable seeds
-  PowerLawFit power_law;    // description: T(p) - mean T(0) = a flipped^e over every fitted run
+  int lower_bounds = 0;   // usable seeds whose kappa is a lower bound
+  int runs = 0;           // runs of this loss
+  int censored_runs = 0;  // of them, not fitted within the budget
+  Interval kappa;         // over the usable seeds
+  Interval growth_ratio;  // T(1) / T(0) over the usable seeds
+  PowerLawFit power_law;  // description: T(p) - mean T(0) = a flipped^e over every fitted run
 };
 
 // The curvature of `loss` over the replicates in `runs`. Throws std::invalid_argument for a replicate with two
 // runs at one fraction.
-LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs, const std::string& loss, double confidence,
+LossCurvature AnalyzeCurvature(const std::vector<NoiseRunResult>& runs,
+                               const std::string& loss,
+                               double confidence,
                                int bootstrap = 2000);
 
 // The paired difference kappa(a) - kappa(b) over the replicates usable for both; `lower_bound` is set when a

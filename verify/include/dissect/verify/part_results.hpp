@@ -29,7 +29,7 @@ struct SweepResult {
   int simplex_configurations = 0;  // those with h >= K - 1
   int failures = 0;
   bool complete = false;
-  double max_rel_gap = 0.0;     // over the simplex configurations
+  double max_rel_gap = 0.0;  // over the simplex configurations
   double max_gram_error = 0.0;
   double gap_target = 0.0;
   double gram_target = 0.0;
@@ -78,9 +78,9 @@ Figure1Result ReadFigure1(const Json& json, std::string_view part);
 // 2a, 2b, 3: one `dissect train` run (its last evaluation).
 struct TrainedRun {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  std::string part;     // the part's name
-  std::string loss;     // "ce", "ce-fix", "supcon"
-  std::string encoder;  // EncoderOptions::Describe()
+  std::string part;       // the part's name
+  std::string loss;       // "ce", "ce-fix", "supcon"
+  std::string encoder;    // EncoderOptions::Describe()
   bool post_relu = true;  // features >= 0 (no final linear layer)
   std::uint64_t seed = 0;
   std::int64_t iterations = 0;

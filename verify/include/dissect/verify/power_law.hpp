@@ -12,15 +12,15 @@ namespace dissect::verify {
 
 struct PowerLawFit {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  int num_points = 0;       // points used (x > 0, y - offset > 0, both finite)
-  int num_skipped = 0;      // points left out (x <= 0, y - offset <= 0, NaN or infinite)
-  double offset = 0.0;      // c
-  double exponent = kNaN;   // e
-  double prefactor = kNaN;  // a
-  double exponent_low = kNaN;   // bootstrap percentile interval of e
+  int num_points = 0;          // points used (x > 0, y - offset > 0, both finite)
+  int num_skipped = 0;         // points left out (x <= 0, y - offset <= 0, NaN or infinite)
+  double offset = 0.0;         // c
+  double exponent = kNaN;      // e
+  double prefactor = kNaN;     // a
+  double exponent_low = kNaN;  // bootstrap percentile interval of e
   double exponent_high = kNaN;
-  double confidence = kNaN;     // e.g. 0.95
-  int bootstrap_samples = 0;    // resamples with at least two distinct x
+  double confidence = kNaN;   // e.g. 0.95
+  int bootstrap_samples = 0;  // resamples with at least two distinct x
   // "superlinear" (interval above 1), "linear" (interval contains 1), "sublinear" (interval below 1), or
   // "insufficient data" (fewer than 3 points or fewer than 2 distinct x).
   std::string verdict = "not run";

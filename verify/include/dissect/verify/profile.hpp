@@ -53,7 +53,7 @@ struct NoiseProtocol {
   std::int64_t budget = 10000;             // most steps a run may take before it counts as censored
   std::int64_t schedule_horizon = 100000;  // poly-5 over the authors' 100,000 steps, stopped at the fit
   std::int64_t eval_every = 25;
-  std::int64_t probe_iterations = 1000;    // docs/theory.md: 1,000 batches in the noise runs
+  std::int64_t probe_iterations = 1000;  // docs/theory.md: 1,000 batches in the noise runs
 };
 
 struct Profile {

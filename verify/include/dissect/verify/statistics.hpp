@@ -10,8 +10,8 @@ namespace dissect::verify {
 // A two-sided confidence interval of a mean over `count` independent values.
 struct Interval {
   static constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-  double estimate = kNaN;        // the mean
-  double low = kNaN;             // NaN below 2 values
+  double estimate = kNaN;  // the mean
+  double low = kNaN;       // NaN below 2 values
   double high = kNaN;
   double confidence = kNaN;      // e.g. 0.95
   double standard_error = kNaN;  // sample standard deviation / sqrt(count)

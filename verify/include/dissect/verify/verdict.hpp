@@ -32,10 +32,10 @@ struct Arm {
 
 // The statistics behind an empirical claim.
 struct Evidence {
-  std::string test;     // the named procedure, e.g. "paired Student t over seeds"
-  Interval interval;    // of the deciding statistic (estimate, low, high, confidence, count)
-  int runs = 0;         // independent runs per arm
-  std::string power;    // a sentence on what the test can and cannot resolve at this size
+  std::string test;       // the named procedure, e.g. "paired Student t over seeds"
+  Interval interval;      // of the deciding statistic (estimate, low, high, confidence, count)
+  int runs = 0;           // independent runs per arm
+  std::string power;      // a sentence on what the test can and cannot resolve at this size
   std::vector<Arm> arms;  // per-arm intervals where the claim has several
 };
 
