@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <dissect/theory/check.hpp>
+#include <dissect/theory/scoped_assignment.hpp>
 #include <exception>
 
 namespace dissect::optim {
@@ -139,10 +140,8 @@ LbfgsSummary MinimizeLbfgs(const Objective& objective, Eigen::VectorXd* x, const
   ceres::GradientProblemSolver::Summary ceres_summary;
   {
     // Library code never prints: Ceres' glog warnings (line-search diagnostics) are silenced during the solve.
-    const int saved_level = FLAGS_minloglevel;
-    FLAGS_minloglevel = std::max(saved_level, 2);
+    const theory::ScopedAssignment<int> quiet(FLAGS_minloglevel, std::max(FLAGS_minloglevel, google::GLOG_ERROR));
     ceres::Solve(solver_options, problem, x->data(), &ceres_summary);
-    FLAGS_minloglevel = saved_level;
   }
   if (error) std::rethrow_exception(error);
 

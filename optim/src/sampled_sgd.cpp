@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "dissect/theory/learning_rate_schedule.hpp"
+
 namespace dissect::optim::detail {
 
 std::vector<WeightedBatch> DrawBatches(int num_points, int batch_size, int count, std::mt19937_64* engine) {
@@ -30,7 +32,7 @@ int RunSampledSgd(const MinimizeOptions& options,
   Eigen::VectorXd gradient;
   *cancelled = false;
   for (int step = 0; step < steps; ++step) {
-    const double learning_rate = options.learning_rate * std::pow(1.0 - static_cast<double>(step) / steps, 5.0);
+    const double learning_rate = theory::Poly5LearningRate(options.learning_rate, step, steps);
     double loss = 0.0;
     if (options.loss == LossKind::kSupCon) {
       const SupConPointObjective batch_objective(

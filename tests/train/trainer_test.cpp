@@ -168,3 +168,25 @@ TEST_CASE("ExportEmbeddings: the .npy files hold the representations, labels and
   CHECK(dissect::theory::ReadNpyLabels(dir.path() / "test_labels.npy").size() == 2000);
   CHECK(dissect::theory::ReadNpyMatrix(dir.path() / "classifier.npy").rows() == 10);
 }
+
+TEST_CASE("Train: LibTorch's thread count and random generator are as they were after the run, and after a failure") {
+  torch::set_num_threads(1);
+  torch::manual_seed(12345);
+  const torch::Tensor expected = torch::rand({4}, torch::kFloat64);  // the draw after seeding with 12345
+  torch::manual_seed(12345);
+  train::TrainOptions options = ShortRun(train::LossKind::kCrossEntropy, 4);
+  options.threads = 2;
+  options.probe.iterations = 0;
+  const train::TrainResult result = train::Train(options, FashionMnist());
+  REQUIRE(result.status == "completed");
+  CHECK(result.threads == 2);
+  CHECK(torch::get_num_threads() == 1);
+  CHECK(torch::rand({4}, torch::kFloat64).equal(expected));
+
+  torch::manual_seed(12345);
+  options.resume = true;  // no checkpoint: refused after the guard took the state
+  options.checkpoint_path = "/nonexistent/dissect/checkpoint.pt";
+  CHECK_THROWS(train::Train(options, FashionMnist()));
+  CHECK(torch::get_num_threads() == 1);
+  CHECK(torch::rand({4}, torch::kFloat64).equal(expected));
+}

@@ -8,12 +8,12 @@
 #include <cstring>
 #include <fstream>
 #include <limits>
-#include <random>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 #include <utility>
 
+#include "dissect/theory/atomic_file.hpp"
 #include "dissect/theory/check.hpp"
 
 namespace dissect::theory {
@@ -247,11 +247,7 @@ void WriteArray(const fs::path& path,
   header.append((64 - unpadded % 64) % 64, ' ');
   header.push_back('\n');
 
-  const fs::path temporary =
-      path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), std::random_device{}());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) Fail("WriteNpy", path, fmt::format("cannot open {} for writing", temporary.string()));
+  WriteStreamAtomically(path, fmt::format("WriteNpy(): {}", path.string()), [&](std::ostream& out) {
     out.write(kMagic.data(), kMagic.size());
     const unsigned char version[2] = {1, 0};
     out.write(reinterpret_cast<const char*>(version), 2);
@@ -260,21 +256,7 @@ void WriteArray(const fs::path& path,
     out.write(reinterpret_cast<const char*>(length), 2);
     out.write(header.data(), static_cast<std::streamsize>(header.size()));
     out.write(static_cast<const char*>(data), static_cast<std::streamsize>(num_bytes));
-    out.flush();
-    if (!out) {
-      out.close();
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      Fail("WriteNpy", path, "write failed (disk full or not writable?)");
-    }
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    Fail("WriteNpy", path, fmt::format("cannot move the finished file into place: {}", error.message()));
-  }
+  });
 }
 
 // An opened .npy file whose preamble and header were checked: the stream stands at the first data byte, and the

@@ -11,6 +11,7 @@
 #include "dissect/theory/cross_entropy_loss.hpp"
 #include "dissect/theory/geometry.hpp"
 #include "dissect/theory/iid_supcon_estimate.hpp"
+#include "dissect/theory/learning_rate_schedule.hpp"
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/train/data_parallel.hpp"
 #include "dissect/train/tensor_bridge.hpp"
@@ -204,7 +205,7 @@ LinearProbeResult TrainLinearProbe(const Embeddings& embeddings,
     torch::Tensor gradient = torch::matmul(residual.t(), batch);
     if (sharded) communicator->AllReduceSum(gradient);
     gradient.div_(b).add_(weights, options.weight_decay);
-    const double lr = options.learning_rate * std::pow(1.0 - static_cast<double>(i) / options.iterations, 5.0);
+    const double lr = theory::Poly5LearningRate(options.learning_rate, i, options.iterations);
     weights.sub_(gradient, lr);
   }
   result.weights = weights;

@@ -17,6 +17,8 @@
 
 #include <algorithm>
 
+#include "dissect/theory/scoped_assignment.hpp"
+
 #if TORCH_VERSION_MAJOR >= 2
 #include <torch/csrc/distributed/c10d/Backend.hpp>
 #else
@@ -43,22 +45,21 @@ void UseClassicTcpStoreServer(StoreOptions&, long) {}
 
 // Library code never prints, and changes process-wide state only for the span of a call, restoring it after.
 class QuietTorchLogging {
- public:
 #ifdef C10_USE_GLOG
-  QuietTorchLogging() : saved_(FLAGS_minloglevel) { FLAGS_minloglevel = std::max(saved_, google::GLOG_FATAL); }
-  ~QuietTorchLogging() { FLAGS_minloglevel = saved_; }
-#else
-  // c10's own logger (no glog, no gflags): the threshold is the global FLAGS_caffe2_log_level.
-  QuietTorchLogging() : saved_(::FLAGS_caffe2_log_level) {
-    ::FLAGS_caffe2_log_level = std::max(saved_, static_cast<int>(c10::GLOG_FATAL));
-  }
-  ~QuietTorchLogging() { ::FLAGS_caffe2_log_level = saved_; }
-#endif
-  QuietTorchLogging(const QuietTorchLogging&) = delete;
-  QuietTorchLogging& operator=(const QuietTorchLogging&) = delete;
+ public:
+  QuietTorchLogging() : quiet_(FLAGS_minloglevel, std::max(FLAGS_minloglevel, static_cast<int>(google::GLOG_FATAL))) {}
 
  private:
-  int saved_;
+  dissect::theory::ScopedAssignment<decltype(FLAGS_minloglevel)> quiet_;
+#else
+  // c10's own logger (no glog, no gflags): the threshold is the global FLAGS_caffe2_log_level.
+ public:
+  QuietTorchLogging()
+      : quiet_(::FLAGS_caffe2_log_level, std::max(::FLAGS_caffe2_log_level, static_cast<int>(c10::GLOG_FATAL))) {}
+
+ private:
+  dissect::theory::ScopedAssignment<decltype(::FLAGS_caffe2_log_level)> quiet_;
+#endif
 };
 
 // Autocast (automatic mixed precision) to `dtype` on `device_type` (kCUDA or kCPU) while the guard lives, when

@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <thread>
 
+#include "dissect/theory/atomic_file.hpp"
 #include "dissect/theory/check.hpp"
+#include "dissect/theory/learning_rate_schedule.hpp"
 #include "dissect/theory/npy.hpp"
 #include "dissect/train/data_parallel.hpp"
 #include "dissect/train/sync_batch_norm.hpp"
@@ -23,6 +26,43 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr int kCheckpointVersion = 1;
+
+// Train() sets LibTorch's intra-op thread count and seeds its default generators (the encoder's initialization draws
+// from them; LibTorch offers no other way). Both are process-wide: this guard gives them back as they were, so a
+// caller's own torch code sees no change after Train() returns or throws.
+class TorchGlobalsGuard {
+ public:
+  TorchGlobalsGuard() : threads_(torch::get_num_threads()) {
+    for (const at::Device& device : Devices()) {
+      at::Generator generator = at::globalContext().defaultGenerator(device);
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      states_.push_back(generator.get_state());
+    }
+  }
+  ~TorchGlobalsGuard() {
+    torch::set_num_threads(threads_);
+    const std::vector<at::Device> devices = Devices();
+    for (std::size_t i = 0; i < devices.size() && i < states_.size(); ++i) {
+      at::Generator generator = at::globalContext().defaultGenerator(devices[i]);
+      std::lock_guard<std::mutex> lock(generator.mutex());
+      generator.set_state(states_[i]);
+    }
+  }
+  TorchGlobalsGuard(const TorchGlobalsGuard&) = delete;
+  TorchGlobalsGuard& operator=(const TorchGlobalsGuard&) = delete;
+
+ private:
+  // The generators torch::manual_seed seeds: the CPU's and, where CUDA is built in and present, each GPU's.
+  static std::vector<at::Device> Devices() {
+    std::vector<at::Device> devices = {at::Device(at::kCPU)};
+    const int gpus = at::hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()) : 0;
+    for (int i = 0; i < gpus; ++i) devices.emplace_back(at::kCUDA, static_cast<c10::DeviceIndex>(i));
+    return devices;
+  }
+
+  int threads_;
+  std::vector<at::Tensor> states_;
+};
 
 // Independent streams from one seed (SplitMix64 finalizer), so that initialization, batches, augmentation, probe
 // and SC estimate never share random numbers.
@@ -138,16 +178,14 @@ void SaveCheckpoint(const std::filesystem::path& path,
   archive.write("state", c10::IValue(meta.dump()));
   // Written next to the target and renamed over it: a run killed at any moment leaves the previous checkpoint or the
   // new one, never a half-written file.
-  std::filesystem::path temporary = path;
-  temporary += ".tmp";
-  try {
-    archive.save_to(temporary.string());
-  } catch (const std::exception& e) {
-    std::error_code ignored;
-    std::filesystem::remove(temporary, ignored);
-    throw std::runtime_error(fmt::format("cannot write checkpoint '{}': {}", temporary.string(), e.what()));
-  }
-  std::filesystem::rename(temporary, path);
+  const std::string context = fmt::format("cannot write checkpoint '{}'", path.string());
+  theory::WriteFileAtomically(path, context, [&](const std::filesystem::path& temporary) {
+    try {
+      archive.save_to(temporary.string());
+    } catch (const std::exception& e) {
+      throw std::runtime_error(fmt::format("{}: {}", context, e.what()));
+    }
+  });
 }
 
 // The checkpoint file's bytes (rank 0 reads them and sends them to the others, so only its machine needs the file).
@@ -281,7 +319,7 @@ double LearningRate(Schedule schedule, double base_rate, std::int64_t iteration,
   const double t = static_cast<double>(iteration) / static_cast<double>(iterations);
   switch (schedule) {
     case Schedule::kPoly5:
-      return base_rate * std::pow(1.0 - t, 5.0);
+      return theory::Poly5LearningRate(base_rate, iteration, iterations);
     case Schedule::kCosine:
       return base_rate * 0.5 * (1.0 + std::cos(M_PI * t));
     case Schedule::kConstant:
@@ -357,6 +395,7 @@ TrainResult Train(const TrainOptions& options_in,
   const torch::Device device = ResolveDevice(options.device);
   const int threads =
       options.threads > 0 ? options.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const TorchGlobalsGuard restore_torch_globals;
   torch::set_num_threads(threads);
 
   TrainResult result;

@@ -22,6 +22,7 @@
 
 #include "commands.hpp"
 #include "loopback_port.hpp"
+#include "self_process.hpp"
 #include "stop_signal.hpp"
 
 namespace dissect::cli {
@@ -41,12 +42,6 @@ bool HasFlag(const std::vector<std::string>& args, const std::string& flag) {
 }
 
 // The exit code of a waitpid status, as a shell reports it (128 + signal for a killed process).
-int ExitCode(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
-  return 1;
-}
-
 int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
   if (!(f.grace > 0.0) || !std::isfinite(f.grace)) {
     throw std::invalid_argument(fmt::format("launch: expected --grace > 0 seconds, got {}", f.grace));
@@ -78,8 +73,7 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
   StopOnSignal stop_on_signal;
   std::vector<pid_t> pids;
   for (int rank = 0; rank < f.processes; ++rank) {
-    std::vector<std::string> child = {"dissect"};
-    child.insert(child.end(), args.begin(), args.end());
+    std::vector<std::string> child = args;
     for (const std::string& extra : {std::string("--world-size"),
                                      std::to_string(f.processes),
                                      std::string("--rank"),
@@ -90,19 +84,12 @@ int RunLaunch(const LaunchFlags& f, std::vector<std::string> args) {
                                      std::to_string(ready[1])}) {
       child.push_back(extra);
     }
-    std::vector<char*> argv;
-    for (std::string& a : child) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
+    pid_t pid = -1;
+    try {
+      pid = StartSelf(child, {"", ready[1]});  // the write end survives exec; the read end does not
+    } catch (const std::exception&) {
       for (const pid_t p : pids) ::kill(p, SIGKILL);
-      throw std::runtime_error("launch: fork failed");
-    }
-    if (pid == 0) {
-      ::fcntl(ready[1], F_SETFD, 0);  // the write end survives exec; the read end does not
-      ::execv("/proc/self/exe", argv.data());
-      std::fprintf(stderr, "error: launch: cannot start rank %d\n", rank);
-      std::_Exit(127);
+      throw;
     }
     pids.push_back(pid);
   }

@@ -6,10 +6,11 @@
 #include <fmt/ranges.h>
 #include <chrono>
 #include <ctime>
-#include <fstream>
-#include <random>
 #include <stdexcept>
 #include <system_error>
+
+#include "dissect/theory/atomic_file.hpp"
+#include "dissect_revision.hpp"
 
 namespace dissect::cli {
 namespace {
@@ -45,26 +46,7 @@ void PrepareOutputDirectory(const fs::path& dir, bool force) {
 }
 
 void WriteTextFileAtomic(const fs::path& path, const std::string& content) {
-  const fs::path temporary =
-      path.parent_path() / fmt::format(".{}.tmp-{}", path.filename().string(), std::random_device{}());
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << content;
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(temporary, ignored);
-      throw std::runtime_error(fmt::format("{}: write failed (disk full or not writable?)", path.string()));
-    }
-  }
-  std::error_code error;
-  fs::rename(temporary, path, error);
-  if (error) {
-    std::error_code ignored;
-    fs::remove(temporary, ignored);
-    throw std::runtime_error(
-        fmt::format("{}: cannot move the finished file into place: {}", path.string(), error.message()));
-  }
+  theory::WriteStreamAtomically(path, path.string(), [&](std::ostream& out) { out << content; });
 }
 
 nlohmann::ordered_json MetaJson(std::uint64_t seed) {

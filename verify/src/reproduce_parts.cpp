@@ -2,19 +2,17 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 
 #include "output_files.hpp"
+#include "self_process.hpp"
 #include "stop_signal.hpp"
 
 namespace dissect::cli {
@@ -30,24 +28,9 @@ std::string ReadFile(const fs::path& path) {
   return buffer.str();
 }
 
-// Runs /proc/self/exe with `args`, its stdout into `stdout_path`; returns its exit code (128 + signal when killed).
+// Runs this executable with `args`, its stdout into `stdout_path`; returns its exit code (128 + signal when killed).
 int RunChild(const std::vector<std::string>& args, const fs::path& stdout_path) {
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("reproduce: fork failed");
-  if (pid == 0) {
-    std::vector<std::string> all = {"dissect"};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (std::string& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    if (!std::freopen(stdout_path.c_str(), "w", stdout)) std::_Exit(126);
-    ::execv("/proc/self/exe", argv.data());
-    std::_Exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return WaitForExit(StartSelf(args, {stdout_path, -1}));
 }
 
 }  // namespace
