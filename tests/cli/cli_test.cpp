@@ -242,24 +242,27 @@ TEST_CASE("dissect: usage errors exit 2 with error: on stderr") {
   RequireUsageError("bound", "subcommand");
   RequireUsageError("bound ce --radius 1 --weight-norm 1", "--classes");
   RequireUsageError("bound ce --classes three --radius 1 --weight-norm 1", "three");
-  RequireUsageError("bound ce --classes 1 --radius 1 --weight-norm 1", "expected num_classes (K) >= 2, got 1");
-  RequireUsageError("bound ce --classes 3 --radius 0 --weight-norm 1", "expected radius > 0, got 0");
+  RequireUsageError("bound ce --classes 1 --radius 1 --weight-norm 1", "--classes: expected a value >= 2, got 1");
+  RequireUsageError("bound ce --classes 3 --radius 0 --weight-norm 1", "--radius: expected a value > 0, got 0");
   RequireUsageError("bound ce --classes 3 --radius nan --weight-norm 1", "radius");
-  RequireUsageError("bound ce --classes 3 --radius 1 --weight-norm -1", "expected weight_norm > 0, got -1");
+  RequireUsageError("bound ce --classes 3 --radius 1 --weight-norm -1", "--weight-norm: expected a value > 0, got -1");
   RequireUsageError("bound ce --classes 3 --radius 1 --weight-norm 1 --norm spectral", "spectral");
   RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9", "--radius");
   RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9 --radius 1 --temperature 1", "excludes");
   RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9 --temperature -1",
-                    "expected temperature > 0, got -1");
+                    "--temperature: expected a value > 0, got -1");
   RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 9 --temperature inf", "temperature");
-  RequireUsageError("bound supcon --classes 3 --per-class 0 --batch-size 9 --radius 1", "per_class (n) >= 1, got 0");
-  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 1 --radius 1", "batch_size (b) >= 2, got 1");
+  RequireUsageError("bound supcon --classes 3 --per-class 0 --batch-size 9 --radius 1",
+                    "--per-class: expected a value >= 1, got 0");
+  RequireUsageError("bound supcon --classes 3 --per-class 2 --batch-size 1 --radius 1",
+                    "--batch-size: expected a value >= 2, got 1");
   RequireUsageError("bound supcon --classes 3 --batch-size 9 --radius 1", "--per-class");
   RequireUsageError("bound supcon --classes 3 --per-class 2 --radius 1", "--batch-size");
   RequireUsageError("bound supcon --classes 3 --radius 1 --mode iid", "--batch-size");
   RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition", "--composition");
   RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,4", "one per class");
-  RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,-4,0", "counts >= 0");
+  RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,-4,0",
+                    "--composition: expected a value >= 0, got -4");
   RequireUsageError("bound supcon --classes 3 --radius 1 --mode composition --composition 5,4,0 --batch-size 8",
                     "disagrees");
   RequireUsageError("bound supcon --classes 3 --radius 1 --mode sampled --batch-size 9 --per-class 2", "sampled");
@@ -278,12 +281,12 @@ TEST_CASE("dissect loss: every bad input exits 2 with a clear error") {
   RequireUsageError(ok + " --temperature 1", "--loss");
   RequireUsageError(ok + " --loss triplet --temperature 1", "triplet");
   RequireUsageError(ok + " --loss supcon", "give one of --radius and --temperature");
-  RequireUsageError(ok + " --loss supcon --temperature 0", "expected temperature > 0, got 0");
-  RequireUsageError(ok + " --loss supcon --radius -2", "expected radius > 0, got -2");
+  RequireUsageError(ok + " --loss supcon --temperature 0", "--temperature: expected a value > 0, got 0");
+  RequireUsageError(ok + " --loss supcon --radius -2", "--radius: expected a value > 0, got -2");
   RequireUsageError(ok + " --loss supcon --temperature 1 --reduction mean", "mean");
   RequireUsageError(ok + " --loss supcon --temperature 1 --base-temperature 0.07", "reference only");
   RequireUsageError(ok + " --loss supcon --temperature 1 --reduction reference --base-temperature 0",
-                    "expected base_temperature > 0, got 0");
+                    "--base-temperature: expected a value > 0, got 0");
   RequireUsageError(ok + " --loss supcon --temperature 1 --weights " + w, "--weights belongs to --loss ce");
   RequireUsageError(ok + " --loss ce", "needs --weights");
   RequireUsageError(ok + " --loss ce --weights " + w + " --temperature 1", "belong to --loss supcon");
@@ -523,9 +526,10 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
   RequireUsageError("minimize --per-class 2 --dim 2 --radius 1", "--classes is required");
   RequireUsageError("minimize --classes 3 --per-class 2 --radius 1", "--dim is required");
   RequireUsageError("minimize --classes 3 --dim 2 --radius 1", "--per-class");
-  RequireUsageError("minimize --classes 1 --per-class 2 --dim 2 --radius 1", "num_classes (K) >= 2, got 1");
-  RequireUsageError("minimize --classes 3 --per-class 0 --dim 2 --radius 1", "per_class (n) >= 1, got 0");
-  RequireUsageError("minimize --classes 3 --per-class 2 --dim 0 --radius 1", "dim (h) >= 1, got 0");
+  RequireUsageError("minimize --classes 1 --per-class 2 --dim 2 --radius 1", "--classes: expected a value >= 2, got 1");
+  RequireUsageError("minimize --classes 3 --per-class 0 --dim 2 --radius 1",
+                    "--per-class: expected a value >= 1, got 0");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 0 --radius 1", "--dim: expected a value >= 1, got 0");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature -1",
                     "--temperature: expected a value > 0, got -1");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature nan", "temperature");
@@ -540,14 +544,16 @@ TEST_CASE("dissect minimize: bad input exits 2 with a clear error") {
   RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --mode composition", "needs --composition");
   RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --mode composition --composition 5,4",
                     "expected 3 class counts");
-  RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --class-counts 5,-1,2", "class counts >= 0");
-  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --weight-norm 0", "weight_norm > 0");
+  RequireUsageError("minimize --classes 3 --dim 2 --radius 1 --class-counts 5,-1,2",
+                    "--class-counts: expected a value >= 1, got -1");
+  RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --weight-norm 0",
+                    "--weight-norm: expected a value > 0, got 0");
   RequireUsageError(
       "minimize --classes 3 --per-class 2 --dim 2 --radius 1 --mode sampled --batch-size 4 "
       "--learning-rate -1",
-      "learning_rate > 0");
+      "--learning-rate: expected a value > 0, got -1");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 1 --gap-tolerance -1",
-                    "relative_gap_tolerance >= 0");
+                    "--gap-tolerance: expected a value >= 0, got -1");
 }
 
 TEST_CASE("dissect minimize off a terminal: a line per stage, and a heartbeat every DISSECT_PROGRESS_SECONDS") {
@@ -578,7 +584,7 @@ TEST_CASE("Flag rules: values once accepted without a word are usage errors nami
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --temperature 1e-300",
                     "--temperature: expected a value >= 0.00142857, got 1e-300 (below 1/700 the between-class terms");
   RequireUsageError("minimize --classes 3 --per-class 2 --dim 2 --radius 30",
-                    "expected a value in [0, 26.4575], got 30");
+                    "--radius: expected a value in (0, 26.4575], got 30");
   RequireUsageError("minimize --classes 3 --per-class 2 --class-counts 2,2,2 --dim 2 --radius 1",
                     "--per-class excludes --class-counts");
   RequireUsageError("minimize --figure1 --classes 5", "--classes excludes --figure1");
@@ -650,15 +656,15 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
   RequireUsageError("train --data-dir /nonexistent/fashion", "/nonexistent/fashion");
   RequireUsageError("train --data cifar10", "--data-dir");
   RequireUsageError("train --data imagenet", "imagenet");
-  RequireUsageError("train --loss supcon --temperature 0", "temperature > 0");
-  RequireUsageError("train --loss supcon --temperature -1", "temperature > 0");
-  RequireUsageError("train --iterations 0", "iterations >= 1");
-  RequireUsageError("train --batch-size 0", "batch_size >= 1");
-  RequireUsageError("train --lr nan", "learning_rate > 0");
+  RequireUsageError("train --loss supcon --temperature 0", "--temperature: expected a value > 0, got 0");
+  RequireUsageError("train --loss supcon --temperature -1", "--temperature: expected a value > 0, got -1");
+  RequireUsageError("train --iterations 0", "--iterations: expected a value >= 1, got 0");
+  RequireUsageError("train --batch-size 0", "--batch-size: expected a value >= 1, got 0");
+  RequireUsageError("train --lr nan", "--lr: expected a finite number, got 'nan'");
   RequireUsageError("train --supcon-memory-mb -5", "--supcon-memory-mb: expected a positive number, got '-5'");
   RequireUsageError("train --supcon-memory-mb nan", "expected a positive number, got 'nan'");
   RequireUsageError("train --supcon-memory-mb 12MB", "expected a positive number, got '12MB'");
-  RequireUsageError("train --momentum 1.5", "momentum in [0, 1)");
+  RequireUsageError("train --momentum 1.5", "--momentum: expected a value in [0, 1), got 1.5");
   RequireUsageError("train --model resnet18 --dim 128", "dim = 512 for resnet18");
   RequireUsageError("train --loss ce-fix --dim 4", "needs h >= K-1");
   RequireUsageError("train --device tpu", "auto, cpu, cuda");
@@ -677,12 +683,12 @@ TEST_CASE("dissect train: bad input exits 2 with a clear error and starts no run
   // Data-parallel flags.
   RequireUsageError("train --world-size 2 --rank 2", "rank in [0, 2)");
   RequireUsageError("train --world-size 0", "--world-size");
-  RequireUsageError("train --world-size 2 --dist-timeout nan", "timeout_seconds > 0");
-  RequireUsageError("launch --grace 0 train", "--grace > 0");
+  RequireUsageError("train --world-size 2 --dist-timeout nan", "--dist-timeout: expected a finite number, got 'nan'");
+  RequireUsageError("launch --grace 0 train", "--grace: expected a value > 0, got 0");
   RequireUsageError("train --world-size 2 --master node-7", "HOST:PORT");
   RequireUsageError("train --world-size 2 --master node-7:70000", "HOST:PORT");
   RequireUsageError("train --world-size 2 --batch-size 255", "--batch-size 255 is not divisible by --world-size 2");
-  RequireUsageError("train --world-size 2 --dist-timeout 0", "timeout_seconds > 0");
+  RequireUsageError("train --world-size 2 --dist-timeout 0", "--dist-timeout: expected a value > 0, got 0");
   RequireUsageError("train --world-size 2 --dist-backend mpi", "backend");
   RequireUsageError("launch --processes 2", "expected the command to run");
   RequireUsageError("launch --processes 2 minimize", "expected the command to run");
@@ -755,7 +761,7 @@ TEST_CASE("dissect reproduce: the theory claims pass with their numbers, and a r
   // Without CUDA it names the GPU; with one it goes on to the (corrupt) files, which the training then refuses.
   CHECK((paper.err.find("needs a GPU") != std::string::npos || paper.err.find("data_batch") != std::string::npos));
   RequireUsageError("reproduce --profile huge", "--profile");
-  RequireUsageError("reproduce --threads 0 --out " + Quote(dir), "--threads >= 1");
+  RequireUsageError("reproduce --threads 0 --out " + Quote(dir), "--threads: expected a value >= 1, got 0");
   RequireUsageError("reproduce --profile cpu --mnist-dir " + Quote(cifar) + " --out " + Quote(dir),
                     "holds no train-images-idx3-ubyte");
   RequireUsageError("reproduce --mnist-dir " + Quote(cifar) + " --out " + Quote(dir), "--profile cpu only");
@@ -1102,7 +1108,7 @@ TEST_CASE("dissect geometry: bad input exits 2 with a clear error") {
                     "has 3 labels, but");
   dissect::theory::WriteNpyMatrix(ScratchDir() / "geometry_w_wide.npy", Eigen::MatrixXd::Ones(4, 6));
   RequireUsageError(ok + " --weights " + Quote(ScratchDir() / "geometry_w_wide.npy"), "expected (K, 5)");
-  RequireUsageError(ok + " --temperature 0", "expected temperature > 0, got 0");
+  RequireUsageError(ok + " --temperature 0", "--temperature: expected a value > 0, got 0");
   Eigen::MatrixXd points = Eigen::MatrixXd::Ones(5, 24);
   points(3, 17) = std::nan("");
   dissect::theory::WriteNpyPoints(ScratchDir() / "geometry_nan.npy", points);
@@ -1151,7 +1157,7 @@ TEST_CASE("dissect gpu-check: bad input exits 2 with a clear error before any ch
 }
 
 TEST_CASE("dissect noise: bad input exits 2 with a clear error") {
-  RequireUsageError("noise --fractions 0,1.5", "fractions in [0, 1], got 1.5");
+  RequireUsageError("noise --fractions 0,1.5", "--fractions: expected a value in [0, 1], got 1.5");
   RequireUsageError("noise --eval-every 0", "fit-detection cadence");
   RequireUsageError("noise --losses supcon --criterion classifier", "no classifier of its own");
   RequireUsageError("noise --criterion probe --probe-iterations 0", "probe iterations > 0");

@@ -29,6 +29,9 @@ class Application {
   // std::invalid_argument for bad input, std::runtime_error for files and numerical failures.
   int Run();
 
+  // Every command and flag, for the flag audit (tests/cli/flag_audit_test.cpp) and the fuzz target.
+  const CLI::App& Commands() const { return app_; }
+
  private:
   CLI::App app_;
   std::vector<Command> commands_;
