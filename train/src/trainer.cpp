@@ -377,12 +377,11 @@ torch::Device ResolveDevice(const std::string& device) {
   throw std::invalid_argument(fmt::format("ResolveDevice(): expected auto, cpu, cuda or cuda:N, got '{}'", device));
 }
 
-TrainResult Train(const TrainOptions& options_in,
-                  const DataSplit& data,
-                  const TrainCallbacks& callbacks,
-                  const std::vector<std::int64_t>& train_labels) {
-  RequireCompatible(data.train, data.test);
-  TrainOptions options = options_in;
+namespace {
+
+// The options completed from the data (image shape, classes, the simplex seed) and checked.
+TrainOptions CompletedOptions(const TrainOptions& given, const DataSplit& data) {
+  TrainOptions options = given;
   options.encoder.channels = data.train.channels;
   options.encoder.height = data.train.height;
   options.encoder.width = data.train.width;
@@ -391,224 +390,306 @@ TrainResult Train(const TrainOptions& options_in,
   options.loss.simplex_seed = DeriveSeed(options.seed, 5);
   options.Validate();
   options.loss.Validate();
+  return options;
+}
 
-  const torch::Device device = ResolveDevice(options.device);
-  const int threads =
-      options.threads > 0 ? options.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
-  const TorchGlobalsGuard restore_torch_globals;
-  torch::set_num_threads(threads);
-
-  TrainResult result;
-  result.device = device.str();
-  result.threads = threads;
-  result.encoder = options.encoder.Describe();
-
-  // Data parallel: every rank draws the same global batch and takes its rank's b / W images of it.
-  const std::shared_ptr<Communicator> communicator =
-      options.communicator ? options.communicator : Communicator::Single();
-  Communicator& group = *communicator;
-  const bool distributed = group.distributed();
-  const std::int64_t local_batch = options.batch_size / group.world_size();
-  const std::int64_t local_first = group.rank() * local_batch;
-
+// The encoder, initialized from the seed's own stream of LibTorch's default generator.
+Encoder SeededEncoder(const TrainOptions& options) {
   torch::manual_seed(DeriveSeed(options.seed, 0));
-  Encoder encoder(options.encoder);
-  LossHead head(options.loss);
-  encoder->to(device);
-  head->to(device);
-  if (options.channels_last) ToChannelsLast(*encoder);
-  if (options.sync_batch_norm) SynchronizeBatchNorm(*encoder, &group);
-  std::vector<torch::Tensor> parameters = encoder->parameters();
-  for (const torch::Tensor& p : head->parameters()) parameters.push_back(p);
-  torch::optim::SGD optimizer(
-      parameters,
-      torch::optim::SGDOptions(options.learning_rate).momentum(options.momentum).weight_decay(options.weight_decay));
+  return Encoder(options.encoder);
+}
 
-  const Normalization normalization = ComputeNormalization(data.train);
-  DataPipeline train_data(data.train, normalization, options.augmentation, DeriveSeed(options.seed, 2), device);
-  if (!train_labels.empty()) train_data.SetLabels(train_labels);
-  const DataPipeline test_data(data.test, normalization, Augmentation::kNone, 0, device);
-  BatchSampler sampler(train_data.size(), options.batch_size, options.sampling, DeriveSeed(options.seed, 1));
+// One training run: the model, its optimizer, the data and the run's state, set up in the order that fixes the
+// random draws (the encoder first, then the head), then stepped until done, diverged, stopped or cancelled.
+class TrainingRun {
+ public:
+  TrainingRun(const TrainOptions& options,
+              const DataSplit& data,
+              const TrainCallbacks& callbacks,
+              const std::vector<std::int64_t>& train_labels,
+              const torch::Device& device)
+      : options_(options),
+        callbacks_(callbacks),
+        device_(device),
+        communicator_(options.communicator ? options.communicator : Communicator::Single()),
+        group_(*communicator_),
+        distributed_(group_.distributed()),
+        // Data parallel: every rank draws the same global batch and takes its rank's b / W images of it.
+        local_batch_(options.batch_size / group_.world_size()),
+        local_first_(group_.rank() * local_batch_),
+        encoder_(SeededEncoder(options)),
+        head_(options.loss),
+        parameters_(MoveToDevice()),
+        optimizer_(parameters_,
+                   torch::optim::SGDOptions(options.learning_rate)
+                       .momentum(options.momentum)
+                       .weight_decay(options.weight_decay)),
+        normalization_(ComputeNormalization(data.train)),
+        train_data_(data.train, normalization_, options.augmentation, DeriveSeed(options.seed, 2), device),
+        test_data_(data.test, normalization_, Augmentation::kNone, 0, device),
+        sampler_(train_data_.size(), options.batch_size, options.sampling, DeriveSeed(options.seed, 1)),
+        fingerprint_(Fingerprint(options, data, train_labels)) {
+    if (!train_labels.empty()) train_data_.SetLabels(train_labels);
+    evaluation_.loss = options.loss;
+    evaluation_.batch_size = options.batch_size;
+    evaluation_.supcon_batches = options.supcon_eval_batches;
+    evaluation_.probe = options.probe;
+    evaluation_.communicator = &group_;
+    result_.device = device.str();
+    result_.encoder = options.encoder.Describe();
+  }
 
-  const std::string fingerprint = Fingerprint(options, data, train_labels);
-  if (distributed) {
-    // Every rank must run the same configuration on the same data (the labels included), all fresh or all resumed.
-    const std::string own = fingerprint + (options.resume ? " resume" : " fresh");
-    const std::string root_fingerprint = group.BroadcastBytes(own);
-    if (group.AnyTrue(root_fingerprint != own)) {
+  TrainResult Run() {
+    RequireRanksAgree();
+    RestoreOrBroadcast();
+    encoder_->train();
+    first_iteration_ = state_.iteration;
+    result_.status = "completed";
+    while (state_.iteration < options_.iterations) {
+      const auto step_start = Clock::now();
+      const double learning_rate =
+          LearningRate(options_.schedule, options_.learning_rate, state_.iteration, options_.ScheduleHorizon());
+      const double loss_value = Step(learning_rate);
+      if (!std::isfinite(loss_value)) {
+        result_.status = "diverged";
+        result_.message = fmt::format(
+            "the loss of step {} is {}; the last checkpoint and the log are kept", state_.iteration + 1, loss_value);
+        break;
+      }
+      if (AfterStep(loss_value, learning_rate, std::chrono::duration<double>(Clock::now() - step_start).count())) {
+        break;
+      }
+    }
+    if (result_.status == "completed") {
+      result_.message = fmt::format("{} steps", options_.iterations);
+      // Resumed after the last step (its export failed, say, on a full disk): the final model's embeddings for the
+      // export, without a second evaluation record.
+      if (!result_.embeddings.train.defined()) result_.embeddings = Embed();
+    }
+    result_.iterations_done = state_.iteration;
+    result_.history = state_.history;
+    result_.images_per_second =
+        process_seconds_ > 0 ? (state_.iteration - first_iteration_) * options_.batch_size / process_seconds_ : 0.0;
+    return std::move(result_);
+  }
+
+ private:
+  // The model on its device (channels-last, batch norm synchronized where asked); returns the parameters to train.
+  std::vector<torch::Tensor> MoveToDevice() {
+    encoder_->to(device_);
+    head_->to(device_);
+    if (options_.channels_last) ToChannelsLast(*encoder_);
+    if (options_.sync_batch_norm) SynchronizeBatchNorm(*encoder_, &group_);
+    std::vector<torch::Tensor> parameters = encoder_->parameters();
+    for (const torch::Tensor& p : head_->parameters()) parameters.push_back(p);
+    return parameters;
+  }
+
+  // Every rank must run the same configuration on the same data (the labels included), all fresh or all resumed.
+  void RequireRanksAgree() {
+    if (!distributed_) return;
+    const std::string own = fingerprint_ + (options_.resume ? " resume" : " fresh");
+    const std::string root_fingerprint = group_.BroadcastBytes(own);
+    if (group_.AnyTrue(root_fingerprint != own)) {
       throw std::invalid_argument(fmt::format(
           "Train(): the ranks run different configurations or data (options, data and labels must be equal):\n"
           "  rank 0: {}\n  rank {}: {}",
           root_fingerprint,
-          group.rank(),
+          group_.rank(),
           own));
     }
   }
-  RunState state;
-  if (options.resume) {
-    // Rank 0 reads the checkpoint (its machine alone needs the file) and sends it, or its error, to every rank.
+
+  // Resumed: rank 0 reads the checkpoint (its machine alone needs the file) and sends it, or its error, to every
+  // rank. Fresh: every rank starts from rank 0's initialization.
+  void RestoreOrBroadcast() {
+    if (!options_.resume) {
+      BroadcastModule(*encoder_, group_);
+      BroadcastModule(*head_, group_);
+      return;
+    }
     std::string bytes, error;
-    if (group.rank() == 0) {
+    if (group_.rank() == 0) {
       try {
-        bytes = ReadCheckpointBytes(options.checkpoint_path);
+        bytes = ReadCheckpointBytes(options_.checkpoint_path);
       } catch (const std::exception& e) {
         error = e.what();
       }
     }
-    error = group.BroadcastBytes(error);
+    error = group_.BroadcastBytes(error);
     if (!error.empty()) throw std::runtime_error(error);
-    bytes = group.BroadcastBytes(bytes);
-    state = LoadCheckpoint(
-        options.checkpoint_path, bytes, fingerprint, device, encoder, head, optimizer, sampler, train_data);
-    result.resumed_from = state.iteration;
-  } else {
-    BroadcastModule(*encoder, group);
-    BroadcastModule(*head, group);
+    bytes = group_.BroadcastBytes(bytes);
+    state_ = LoadCheckpoint(
+        options_.checkpoint_path, bytes, fingerprint_, device_, encoder_, head_, optimizer_, sampler_, train_data_);
+    result_.resumed_from = state_.iteration;
   }
+
   // Rank 0 writes the checkpoint; the state is the same on every rank (batch-norm statistics averaged first), so
   // any world size that divides the batch resumes it.
-  const auto checkpoint = [&] {
-    if (options.checkpoint_path.empty()) return;
-    AverageBuffers(*encoder, group);
-    if (group.rank() == 0) {
-      SaveCheckpoint(options.checkpoint_path, fingerprint, state, encoder, head, optimizer, sampler, train_data);
+  void Checkpoint() {
+    if (options_.checkpoint_path.empty()) return;
+    AverageBuffers(*encoder_, group_);
+    if (group_.rank() == 0) {
+      SaveCheckpoint(
+          options_.checkpoint_path, fingerprint_, state_, encoder_, head_, optimizer_, sampler_, train_data_);
     }
-  };
+  }
 
-  EvaluationOptions evaluation;
-  evaluation.loss = options.loss;
-  evaluation.batch_size = options.batch_size;
-  evaluation.supcon_batches = options.supcon_eval_batches;
-  evaluation.probe = options.probe;
-  evaluation.communicator = &group;
-
-  const auto embed = [&] {
-    AverageBuffers(*encoder, group);
+  Embeddings Embed() {
+    AverageBuffers(*encoder_, group_);
     Embeddings embeddings;
-    embeddings.train = EmbedSharded(encoder, head, train_data, group);
-    embeddings.train_labels = train_data.labels();
-    embeddings.test = EmbedSharded(encoder, head, test_data, group);
-    embeddings.test_labels = test_data.labels();
-    if (HasClassifier(options.loss.kind)) embeddings.classifier = head->classifier().detach().clone();
+    embeddings.train = EmbedSharded(encoder_, head_, train_data_, group_);
+    embeddings.train_labels = train_data_.labels();
+    embeddings.test = EmbedSharded(encoder_, head_, test_data_, group_);
+    embeddings.test_labels = test_data_.labels();
+    if (HasClassifier(options_.loss.kind)) embeddings.classifier = head_->classifier().detach().clone();
     return embeddings;
-  };
-  // Returns true when the caller asks to stop.
-  const auto evaluate = [&](double learning_rate, double images_per_second) {
-    Embeddings embeddings = embed();
+  }
+
+  // Records an evaluation of the current model; returns true when the caller asks to stop.
+  bool Evaluate(double learning_rate, double images_per_second) {
+    Embeddings embeddings = Embed();
     // Seeds depend on the step only, so an evaluation gives the same numbers in a resumed run.
-    evaluation.seed = SupConEstimateSeed(options.seed, state.iteration);
-    evaluation.probe.seed = DeriveSeed(options.seed, 4) + static_cast<std::uint64_t>(state.iteration);
-    EvaluationRecord record = Evaluate(embeddings, evaluation);
-    record.iteration = static_cast<double>(state.iteration);
-    record.seconds = state.train_seconds;
+    evaluation_.seed = SupConEstimateSeed(options_.seed, state_.iteration);
+    evaluation_.probe.seed = DeriveSeed(options_.seed, 4) + static_cast<std::uint64_t>(state_.iteration);
+    EvaluationRecord record = dissect::train::Evaluate(embeddings, evaluation_);
+    record.iteration = static_cast<double>(state_.iteration);
+    record.seconds = state_.train_seconds;
     record.images_per_second = images_per_second;
     record.learning_rate = learning_rate;
-    record.train_loss = state.loss_count > 0 ? state.loss_sum / state.loss_count : EvaluationRecord::kNaN;
-    state.loss_sum = 0.0;
-    state.loss_count = 0;
-    state.history.push_back(record);
-    result.embeddings = std::move(embeddings);
-    const bool stop = callbacks.on_evaluation && callbacks.on_evaluation(state.history);
-    return distributed ? group.AnyTrue(stop) : stop;
-  };
+    record.train_loss = state_.loss_count > 0 ? state_.loss_sum / state_.loss_count : EvaluationRecord::kNaN;
+    state_.loss_sum = 0.0;
+    state_.loss_count = 0;
+    state_.history.push_back(record);
+    result_.embeddings = std::move(embeddings);
+    const bool stop = callbacks_.on_evaluation && callbacks_.on_evaluation(state_.history);
+    return distributed_ ? group_.AnyTrue(stop) : stop;
+  }
 
-  encoder->train();
-  const std::int64_t first_iteration = state.iteration;
-  std::int64_t images_since_evaluation = 0;
-  double seconds_since_evaluation = 0.0;
-  double process_seconds = 0.0;
-  double learning_rate = options.learning_rate;
-  result.status = "completed";
-  while (state.iteration < options.iterations) {
-    const auto step_start = Clock::now();
-    learning_rate = LearningRate(options.schedule, options.learning_rate, state.iteration, options.ScheduleHorizon());
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(learning_rate);
+  // Forward and backward of one batch at `learning_rate`; returns the (global) loss. A non-finite loss takes no step.
+  double Step(double learning_rate) {
+    for (auto& param_group : optimizer_.param_groups()) {
+      static_cast<torch::optim::SGDOptions&>(param_group.options()).lr(learning_rate);
     }
-    const Batch batch = train_data.MakeBatch(sampler.Next(), local_first, local_batch);
+    const Batch batch = train_data_.MakeBatch(sampler_.Next(), local_first_, local_batch_);
     torch::Tensor features;
     {
-      const detail::AutocastGuard autocast(device.type(), at::kBFloat16, options.precision == Precision::kBfloat16);
-      features = encoder->forward(options.channels_last && batch.images.dim() == 4
-                                      ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
-                                      : batch.images);
+      const detail::AutocastGuard autocast(device_.type(), at::kBFloat16, options_.precision == Precision::kBfloat16);
+      features = encoder_->forward(options_.channels_last && batch.images.dim() == 4
+                                       ? batch.images.contiguous(torch::MemoryFormat::ChannelsLast)
+                                       : batch.images);
     }
     // The loss (its normalization, log-sum-exp and the SC kernels, which take float32 or float64) in float32.
     if (features.scalar_type() == at::kBFloat16) features = features.to(at::kFloat);
-    const torch::Tensor representations = head->Represent(features);
+    const torch::Tensor representations = head_->Represent(features);
     double loss_value = 0.0;
-    if (!distributed) {
-      const torch::Tensor loss = head->forward(representations, batch.labels);
+    if (!distributed_) {
+      const torch::Tensor loss = head_->forward(representations, batch.labels);
       loss_value = loss.item<double>();
       if (std::isfinite(loss_value)) {
-        optimizer.zero_grad();
+        optimizer_.zero_grad();
         loss.backward();
       }
     } else {
       // Each rank's loss is its share of the global batch's; gradients and shares are summed over the ranks in
       // one all-reduce, so every rank sees the same loss and takes the same step.
-      const torch::Tensor loss = DataParallelLoss(*head, representations, batch.labels, group);
-      optimizer.zero_grad();
+      const torch::Tensor loss = DataParallelLoss(*head_, representations, batch.labels, group_);
+      optimizer_.zero_grad();
       loss.backward();
-      loss_value = AllReduceGradients(parameters, {loss.item<double>()}, group).front();
+      loss_value = AllReduceGradients(parameters_, {loss.item<double>()}, group_).front();
     }
-    if (!std::isfinite(loss_value)) {
-      result.status = "diverged";
-      result.message = fmt::format(
-          "the loss of step {} is {}; the last checkpoint and the log are kept", state.iteration + 1, loss_value);
-      break;
-    }
-    optimizer.step();
-    ++state.iteration;
-    state.loss_sum += loss_value;
-    ++state.loss_count;
-    const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
-    state.train_seconds += step_seconds;
-    process_seconds += step_seconds;
-    seconds_since_evaluation += step_seconds;
-    images_since_evaluation += options.batch_size;
+    if (std::isfinite(loss_value)) optimizer_.step();
+    return loss_value;
+  }
+
+  // The bookkeeping after a step: progress, evaluations and checkpoints when due, the caller's stop or cancel.
+  // Returns true when the run ends here.
+  bool AfterStep(double loss_value, double learning_rate, double step_seconds) {
+    ++state_.iteration;
+    state_.loss_sum += loss_value;
+    ++state_.loss_count;
+    state_.train_seconds += step_seconds;
+    process_seconds_ += step_seconds;
+    seconds_since_evaluation_ += step_seconds;
+    images_since_evaluation_ += options_.batch_size;
 
     TrainProgress progress;
-    progress.iteration = state.iteration;
-    progress.iterations = options.iterations;
+    progress.iteration = state_.iteration;
+    progress.iterations = options_.iterations;
     progress.loss = loss_value;
     progress.learning_rate = learning_rate;
-    const double steps_done = static_cast<double>(state.iteration - first_iteration);
-    progress.images_per_second = steps_done * options.batch_size / process_seconds;
-    progress.seconds_left = (options.iterations - state.iteration) * process_seconds / steps_done;
-    const bool last = state.iteration == options.iterations;
+    const double steps_done = static_cast<double>(state_.iteration - first_iteration_);
+    progress.images_per_second = steps_done * options_.batch_size / process_seconds_;
+    progress.seconds_left = (options_.iterations - state_.iteration) * process_seconds_ / steps_done;
+    const bool last = state_.iteration == options_.iterations;
     bool stop = false;
-    if ((options.eval_every > 0 && state.iteration % options.eval_every == 0) || last) {
-      stop = evaluate(learning_rate, images_since_evaluation / seconds_since_evaluation);
-      images_since_evaluation = 0;
-      seconds_since_evaluation = 0.0;
+    if ((options_.eval_every > 0 && state_.iteration % options_.eval_every == 0) || last) {
+      stop = Evaluate(learning_rate, images_since_evaluation_ / seconds_since_evaluation_);
+      images_since_evaluation_ = 0;
+      seconds_since_evaluation_ = 0.0;
     }
-    if ((options.checkpoint_every > 0 && state.iteration % options.checkpoint_every == 0) || last || stop) checkpoint();
+    if ((options_.checkpoint_every > 0 && state_.iteration % options_.checkpoint_every == 0) || last || stop) {
+      Checkpoint();
+    }
     if (stop && !last) {
-      result.status = "stopped";
-      result.message = fmt::format(
-          "stopped by the caller after the evaluation at step {} of {}", state.iteration, options.iterations);
-      break;
+      result_.status = "stopped";
+      result_.message = fmt::format(
+          "stopped by the caller after the evaluation at step {} of {}", state_.iteration, options_.iterations);
+      return true;
     }
-    bool cancel = callbacks.on_step && callbacks.on_step(progress);
-    if (distributed) cancel = group.AnyTrue(cancel);  // a signal received by one rank stops every rank
+    bool cancel = callbacks_.on_step && callbacks_.on_step(progress);
+    if (distributed_) cancel = group_.AnyTrue(cancel);  // a signal received by one rank stops every rank
     if (cancel && !last) {
-      checkpoint();
-      result.status = "cancelled";
-      result.message = fmt::format("stopped after step {} of {}", state.iteration, options.iterations);
-      break;
+      Checkpoint();
+      result_.status = "cancelled";
+      result_.message = fmt::format("stopped after step {} of {}", state_.iteration, options_.iterations);
+      return true;
     }
+    return false;
   }
-  if (result.status == "completed") {
-    result.message = fmt::format("{} steps", options.iterations);
-    // Resumed after the last step (its export failed, say, on a full disk): the final model's embeddings for the
-    // export, without a second evaluation record.
-    if (!result.embeddings.train.defined()) result.embeddings = embed();
-  }
-  result.iterations_done = state.iteration;
-  result.history = state.history;
-  result.images_per_second =
-      process_seconds > 0 ? (state.iteration - first_iteration) * options.batch_size / process_seconds : 0.0;
+
+  const TrainOptions& options_;
+  const TrainCallbacks& callbacks_;
+  const torch::Device device_;
+  const std::shared_ptr<Communicator> communicator_;
+  Communicator& group_;
+  const bool distributed_;
+  const std::int64_t local_batch_;
+  const std::int64_t local_first_;
+  Encoder encoder_;
+  LossHead head_;
+  std::vector<torch::Tensor> parameters_;
+  torch::optim::SGD optimizer_;
+  const Normalization normalization_;
+  DataPipeline train_data_;
+  const DataPipeline test_data_;
+  BatchSampler sampler_;
+  const std::string fingerprint_;
+  EvaluationOptions evaluation_;
+  RunState state_;
+  TrainResult result_;
+  std::int64_t first_iteration_ = 0;
+  std::int64_t images_since_evaluation_ = 0;
+  double seconds_since_evaluation_ = 0.0;
+  double process_seconds_ = 0.0;  // of this process's steps (a resumed run counts from its resumption)
+};
+
+}  // namespace
+
+TrainResult Train(const TrainOptions& options_in,
+                  const DataSplit& data,
+                  const TrainCallbacks& callbacks,
+                  const std::vector<std::int64_t>& train_labels) {
+  RequireCompatible(data.train, data.test);
+  const TrainOptions options = CompletedOptions(options_in, data);
+  const torch::Device device = ResolveDevice(options.device);
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::max(1U, std::thread::hardware_concurrency()));
+  const TorchGlobalsGuard restore_torch_globals;
+  torch::set_num_threads(threads);
+  TrainingRun run(options, data, callbacks, train_labels, device);
+  TrainResult result = run.Run();
+  result.threads = threads;
   return result;
 }
 
