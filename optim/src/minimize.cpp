@@ -262,6 +262,431 @@ Bound LowerBound(const MinimizeOptions& options, const std::vector<int>& counts)
   return {kNaN, "none"};
 }
 
+// The problem of one call, built once from the options and shared by every stage.
+struct MinimizeSetup {
+  std::vector<int> counts;
+  Eigen::VectorXi labels;
+  std::vector<Block> blocks;
+  double radius = 0.0;  // rho
+  Bound bound;
+  PointProblem problem;  // empty in sampled mode, whose objective is a fresh batch at every step
+};
+
+// Validates the options and builds the problem. The objective is built here, before the start, so that an impossible
+// multiset is refused before any work.
+MinimizeSetup SetUp(const MinimizeOptions& options) {
+  options.Validate();
+  MinimizeSetup setup;
+  setup.counts = options.ClassCounts();
+  setup.labels = LabelsFromCounts(setup.counts);
+  setup.blocks = MakeBlocks(options, setup.labels.size());
+  setup.radius = options.temperature.radius();
+  setup.bound = LowerBound(options, setup.counts);
+  if (options.mode != Mode::kSampled) setup.problem = MakePointObjective(options, setup.labels);
+  return setup;
+}
+
+// Stage announcements and the trace of one call. Every stage's iterations go into one trace, numbered through, with
+// the stage, its radius and the time since the call began.
+class StageTrace {
+ public:
+  StageTrace(const MinimizeOptions& options,
+             std::chrono::steady_clock::time_point start,
+             std::vector<IterationInfo>* trace)
+      : options_(options), start_(start), trace_(trace) {}
+
+  void Begin(const std::string& stage) const {
+    if (options_.on_stage) options_.on_stage(stage);
+  }
+
+  // Appends the iterate, renumbered from first_iteration, and returns what was appended (for the callback).
+  IterationInfo Record(IterationInfo info, int first_iteration, const char* stage, double radius) {
+    info.iteration += first_iteration;
+    info.stage = stage;
+    info.radius = radius;
+    info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    trace_->push_back(info);
+    return info;
+  }
+
+  const std::vector<IterationInfo>& entries() const { return *trace_; }
+
+ private:
+  const MinimizeOptions& options_;
+  const std::chrono::steady_clock::time_point start_;
+  std::vector<IterationInfo>* trace_;
+};
+
+// Sampled mode: SGD on fresh i.i.d. batches (no exact objective, so none of the LBFGS stages).
+void RunSgdStage(const MinimizeOptions& options,
+                 const MinimizeSetup& setup,
+                 const StageTrace& stages,
+                 std::mt19937_64* engine,
+                 Eigen::VectorXd* u,
+                 MinimizeResult* result) {
+  bool cancelled = false;
+  stages.Begin("sgd");
+  result->iterations =
+      detail::RunSampledSgd(options, setup.labels, setup.blocks, engine, u, &result->trace, &cancelled);
+  result->cancelled = cancelled;
+  result->converged = !cancelled;
+  result->message =
+      cancelled ? "cancelled by the callback" : fmt::format("ran {} SGD steps (poly-5 schedule)", result->iterations);
+}
+
+// SC at small tau (rho > 1): temperature continuation. The landscape at rho = 1 is benign, while at rho^2 = 20 the
+// pull between far points is ~exp(-20) and random starts stall in metastable configurations. The simplex is optimal
+// at every radius, so the points are first minimized at rho = 1, 2, 4, ... (< rho), each warm-starting the next; the
+// parametrization is radius-free, so u carries over unchanged. Adds the stages' iterations to *iterations and
+// returns whether the callback asked to stop.
+bool RunContinuation(const MinimizeOptions& options,
+                     const MinimizeSetup& setup,
+                     StageTrace* stages,
+                     Eigen::VectorXd* u,
+                     int* iterations) {
+  bool stopped = false;
+  if (options.loss != LossKind::kSupCon || !options.continuation) return stopped;
+  for (double stage_radius = 1.0; stage_radius < setup.radius && !stopped; stage_radius *= 2.0) {
+    stages->Begin(fmt::format("continuation at radius {:g}", stage_radius));
+    std::vector<Block> stage_blocks = setup.blocks;
+    for (Block& block : stage_blocks) block.radius = stage_radius;
+    const ParametrizedObjective stage(*setup.problem.objective, stage_blocks);
+    // A stage only has to reach the right basin for the next one: a loose stop keeps the stages cheap.
+    LbfgsOptions stage_options;
+    stage_options.max_iterations = std::min(options.max_iterations, kStageIterations);
+    stage_options.gradient_tolerance = kStageGradientTolerance;
+    const int first_iteration = *iterations;
+    stage_options.callback = [&](const IterationInfo& excess_info) {
+      IterationInfo info = excess_info;
+      info.loss = setup.problem.offset + excess_info.loss;  // the collapsed value does not depend on the radius
+      info = stages->Record(info, first_iteration, "continuation", stage_radius);
+      return options.callback && options.callback(info);
+    };
+    const LbfgsSummary stage_summary = MinimizeLbfgs(stage, u, stage_options);
+    stopped = stage_summary.cancelled;
+    *iterations += stage_summary.iterations;
+    NormalizeSphereParameters(setup.blocks, *u);
+  }
+  return stopped;
+}
+
+// LBFGS at the target radius, run again from where it ended while that can still help: fresh curvature pairs after
+// a stop far above the precision floor, sign flips on the line (h = 1), re-drawn interior points (CE). Its callback
+// shares the state of the runs (gap reached, iterations of the earlier runs), hence a class, fixed in memory.
+class TargetRadiusLbfgs {
+ public:
+  TargetRadiusLbfgs(const MinimizeOptions& options, const MinimizeSetup& setup, StageTrace* stages, int first_iteration)
+      : options_(options),
+        setup_(setup),
+        stages_(stages),
+        first_iteration_(first_iteration),
+        parametrized_(*setup.problem.objective, setup.blocks),
+        objective_(parametrized_),
+        stop_at_gap_(options.relative_gap_tolerance > 0.0 && std::isfinite(setup.bound.excess)) {
+    lbfgs_.max_iterations = options.max_iterations;
+    lbfgs_.gradient_tolerance = options.gradient_tolerance;
+    lbfgs_.stationarity = [this](const Eigen::Ref<const Eigen::VectorXd>& x) { return Stationarity(x); };
+    lbfgs_.callback = [this](const IterationInfo& excess_info) { return OnIteration(excess_info); };
+  }
+  TargetRadiusLbfgs(const TargetRadiusLbfgs&) = delete;
+  TargetRadiusLbfgs& operator=(const TargetRadiusLbfgs&) = delete;
+
+  // `stopped`: the callback asked to stop in a continuation stage, which skips this stage.
+  LbfgsSummary Run(bool stopped, std::mt19937_64* engine, Eigen::VectorXd* u);
+  // The loss came within relative_gap_tolerance of the bound, which ended the runs.
+  bool gap_reached() const { return gap_reached_; }
+
+ private:
+  // Stationarity from the gradient of the last evaluation when it was at the same parameters (Ceres evaluates the
+  // accepted point last in almost every iteration), else from a fresh evaluation.
+  double Stationarity(const Eigen::Ref<const Eigen::VectorXd>& x) {
+    if (!objective_.LastGradientAt(x, &gradient_u_)) objective_.Evaluate(x, &gradient_u_);
+    if (options_.loss == LossKind::kCrossEntropy) return gradient_u_.norm();
+    // Sphere blocks: g_u = (rho/||u||) P g_z, so ||P g_z|| = (||u||/rho) ||g_u|| block by block.
+    double sum = 0.0;
+    for (const Block& block : setup_.blocks) {
+      sum += (x.segment(block.offset, block.size).squaredNorm() / (block.radius * block.radius)) *
+             gradient_u_.segment(block.offset, block.size).squaredNorm();
+    }
+    return std::sqrt(sum);
+  }
+
+  bool OnIteration(const IterationInfo& excess_info) {
+    // A rerun's iteration 0 is the previous run's last iterate: not traced twice.
+    if (iteration_offset_ > 0 && excess_info.iteration == 0) return false;
+    // The solver sees the excess over the collapsed value; the trace and the caller see the loss.
+    IterationInfo info = excess_info;
+    info.loss = setup_.problem.offset + excess_info.loss;
+    info = stages_->Record(info, first_iteration_ + iteration_offset_, "lbfgs", setup_.radius);
+    if (options_.callback && options_.callback(info)) return true;
+    gap_reached_ = stop_at_gap_ && excess_info.loss - setup_.bound.excess <=
+                                       options_.relative_gap_tolerance * std::abs(setup_.bound.value);
+    return gap_reached_;
+  }
+
+  // LBFGS again from *u, numbered on from `previous`, whose iterations it includes.
+  LbfgsSummary Rerun(const LbfgsSummary& previous, Eigen::VectorXd* u) {
+    const int done = previous.iterations;
+    iteration_offset_ = done;
+    LbfgsSummary summary = MinimizeLbfgs(objective_, u, lbfgs_);
+    summary.iterations += done;
+    return summary;
+  }
+
+  bool FlipSigns(Eigen::VectorXd* u) const {
+    return FlipSignsWhileImproving(objective_, setup_.blocks, setup_.labels, options_.num_classes, u);
+  }
+
+  const MinimizeOptions& options_;
+  const MinimizeSetup& setup_;
+  StageTrace* stages_;
+  const int first_iteration_;
+  const ParametrizedObjective parametrized_;
+  const RecordingObjective objective_;  // of parametrized_, declared before it
+  const bool stop_at_gap_;
+  LbfgsOptions lbfgs_;
+  Eigen::VectorXd gradient_u_;  // Stationarity()'s buffer
+  bool gap_reached_ = false;
+  int iteration_offset_ = 0;  // iterations of earlier LBFGS runs on this problem (reruns), for the trace
+};
+
+LbfgsSummary TargetRadiusLbfgs::Run(bool stopped, std::mt19937_64* engine, Eigen::VectorXd* u) {
+  // On the line, signs are chosen before the descent too: a start on the wrong side flows into the saddle at 0.
+  if (options_.dim == 1) {
+    for (int round = 0; round < 100 && FlipSigns(u); ++round) {
+    }
+  }
+  // A stop requested in a continuation stage skips the final stage.
+  LbfgsSummary summary;
+  if (stopped) {
+    summary.cancelled = true;
+    summary.message = "cancelled by the callback";
+    summary.grad_norm = stages_->entries().empty() ? summary.grad_norm : stages_->entries().back().grad_norm;
+  } else {
+    summary = MinimizeLbfgs(objective_, u, lbfgs_);
+  }
+  // A stop far above the precision floor (a failed line search, steps too small for |u|) restarts from the same
+  // points with fresh curvature pairs and unit-norm sphere parameters.
+  for (int restart = 0; restart < 3 && !summary.converged && !summary.cancelled && !gap_reached_ &&
+                        summary.iterations < options_.max_iterations;
+       ++restart) {
+    NormalizeSphereParameters(setup_.blocks, *u);
+    summary = Rerun(summary, u);
+  }
+  // On the line (h = 1) a sphere is two points and a ball's boundary too: no gradient step moves a point to the
+  // other side. Flip single points while that lowers the loss, then let LBFGS settle again.
+  if (options_.dim == 1 && !summary.cancelled && !gap_reached_) {
+    for (int round = 0; round < 100 && FlipSigns(u); ++round) summary = Rerun(summary, u);
+  }
+  // CE: the minimizer puts every point on the sphere of radius rho (Paper: CE bound), but a misclassified point can
+  // flow to an interior stationary point (the origin is one). Such points restart from a random boundary-near
+  // direction, and LBFGS runs again.
+  int escapes = 0;
+  if (options_.loss == LossKind::kCrossEntropy) {
+    while (escapes < 10 && !summary.cancelled && !gap_reached_ &&
+           RestartInteriorPoints(setup_.blocks, setup_.labels.size(), engine, u)) {
+      ++escapes;
+      summary = Rerun(summary, u);
+    }
+    if (escapes > 0) summary.message += fmt::format(" (after {} restarts of interior points)", escapes);
+  }
+  return summary;
+}
+
+// Newton steps where LBFGS stalls on ill-conditioning: SC at small tau, where the between-class curvature
+// exp(-rho^2 K/(K-1)) is below 1e-3 of the within-class one.
+bool IllConditioned(const MinimizeOptions& options, double radius) {
+  return options.loss == LossKind::kSupCon && radius * radius * options.num_classes / (options.num_classes - 1.0) > 7.0;
+}
+
+// Riemannian Newton steps from the LBFGS result, on small problems with the points on their spheres; the steps go
+// into the trace after the LBFGS iterations (first_iteration is LBFGS' own first) and into *summary.
+void PolishWithNewton(const MinimizeOptions& options,
+                      const MinimizeSetup& setup,
+                      StageTrace* stages,
+                      int first_iteration,
+                      Eigen::VectorXd* u,
+                      LbfgsSummary* summary) {
+  const std::vector<Block>& blocks = setup.blocks;
+  Eigen::VectorXd z_polish = PointsFromParameters(blocks, *u);
+  const bool on_spheres = std::all_of(blocks.begin(), blocks.end(), [&](const Block& block) {
+    return std::abs(z_polish.segment(block.offset, block.size).norm() - block.radius) <= 1e-9 * block.radius;
+  });
+  if (!on_spheres) return;
+  stages->Begin("newton");
+  const Objective& point_objective = *setup.problem.objective;
+  const auto on_step = [&](int step, const Eigen::VectorXd& z_step, double excess, double length) {
+    Eigen::VectorXd gradient_z;
+    point_objective.Evaluate(z_step, &gradient_z);
+    IterationInfo info;
+    info.iteration = step;
+    info.loss = setup.problem.offset + excess;
+    info.grad_norm = TangentialGradientNorm(blocks, z_step, gradient_z);
+    info.step_size = length;
+    info = stages->Record(info, first_iteration + summary->iterations, "newton", setup.radius);
+    // The callback sees the steps but cannot stop them: they are few.
+    if (options.callback) options.callback(info);
+  };
+  const int steps = detail::NewtonPolish(point_objective, blocks, kPolishMaxTangentDim, 20, &z_polish, on_step);
+  if (steps > 0) {
+    *u = ParametersFromPoints(blocks, z_polish);
+    summary->iterations += steps;
+    summary->grad_norm = stages->entries().back().grad_norm;
+    summary->message += fmt::format(", then {} Riemannian Newton steps", steps);
+  }
+}
+
+// The modes with an exact objective: continuation, LBFGS at the target radius, Newton polish.
+void RunDescent(const MinimizeOptions& options,
+                const MinimizeSetup& setup,
+                StageTrace* stages,
+                std::mt19937_64* engine,
+                Eigen::VectorXd* u,
+                MinimizeResult* result) {
+  const bool stopped = RunContinuation(options, setup, stages, u, &result->iterations);
+  if (!stopped) stages->Begin("lbfgs");
+  const int lbfgs_first_iteration = result->iterations;
+  TargetRadiusLbfgs lbfgs(options, setup, stages, lbfgs_first_iteration);
+  LbfgsSummary summary = lbfgs.Run(stopped, engine, u);
+  if (options.newton_polish && IllConditioned(options, setup.radius) && !summary.cancelled && !lbfgs.gap_reached()) {
+    PolishWithNewton(options, setup, stages, lbfgs_first_iteration, u, &summary);
+  }
+  if (lbfgs.gap_reached()) {
+    summary.cancelled = false;
+    summary.converged = true;
+    summary.message = fmt::format("converged: relative gap to the bound <= {:.3g}", options.relative_gap_tolerance);
+  }
+  result->iterations += summary.iterations;
+  result->converged = summary.converged;
+  result->cancelled = summary.cancelled;
+  result->message = summary.message;
+  result->grad_norm = summary.grad_norm;
+}
+
+// The sampled mode's Monte-Carlo estimate of the loss at `points` over the given batches, and its standard error.
+double SampledEstimate(const MinimizeOptions& options,
+                       const Eigen::VectorXi& labels,
+                       const std::vector<WeightedBatch>& batches,
+                       const Eigen::VectorXd& points,
+                       double* stderr_out) {
+  if (options.loss == LossKind::kCrossEntropy) {
+    // CE is a per-sample mean: its expectation over i.i.d. batches is the mean over all points, exactly.
+    if (stderr_out != nullptr) *stderr_out = 0.0;
+    return CrossEntropyPointObjective(options.dim, options.num_classes, labels).Evaluate(points, nullptr);
+  }
+  Eigen::VectorXd values(batches.size());
+  for (std::size_t b = 0; b < batches.size(); ++b) {
+    const SupConPointObjective one(options.dim, labels, {batches[b]});
+    values[b] = one.Evaluate(points, nullptr);
+  }
+  const double mean = values.mean();
+  if (stderr_out != nullptr) {
+    *stderr_out =
+        std::sqrt((values.array() - mean).square().sum() / std::max<double>(1.0, values.size() - 1.0) / values.size());
+  }
+  return mean;
+}
+
+// Sampled mode: the final loss over fresh i.i.d. batches, the simplex on the same batches (common random numbers),
+// stationarity of the full-batch objective.
+void EvaluateSampled(const MinimizeOptions& options,
+                     const MinimizeSetup& setup,
+                     const Eigen::VectorXd& z,
+                     std::mt19937_64* engine,
+                     MinimizeResult* result) {
+  const Eigen::VectorXi& labels = setup.labels;
+  const std::vector<WeightedBatch> batches =
+      detail::DrawBatches(static_cast<int>(labels.size()), options.batch_size, options.evaluation_batches, engine);
+  result->final_loss = SampledEstimate(options, labels, batches, z, &result->final_loss_stderr);
+  if (options.dim >= options.num_classes - 1) {
+    result->simplex_value = SampledEstimate(options, labels, batches, SimplexPoints(options, labels), nullptr);
+  }
+  Eigen::VectorXd full_gradient;
+  MinimizeOptions full_options = options;
+  full_options.mode = Mode::kFull;
+  MakePointObjective(full_options, labels).objective->Evaluate(z, &full_gradient);
+  result->grad_norm = TangentialGradientNorm(setup.blocks, z, full_gradient);
+  result->gap = result->final_loss - result->bound;
+}
+
+// The exact objective at the minimizer and at the simplex.
+void EvaluateExact(const MinimizeOptions& options,
+                   const MinimizeSetup& setup,
+                   const Eigen::VectorXd& z,
+                   MinimizeResult* result) {
+  const Objective& point_objective = *setup.problem.objective;
+  const double excess = point_objective.Evaluate(z, nullptr);
+  result->final_loss = setup.problem.offset + excess;
+  if (options.dim >= options.num_classes - 1) {
+    result->simplex_value =
+        setup.problem.offset + point_objective.Evaluate(SimplexPoints(options, setup.labels), nullptr);
+  }
+  // Both excesses leave out the same constant: their difference is the gap, without the rounding of the loss.
+  result->gap = excess - setup.bound.excess;
+}
+
+// The evaluation stage: the points (and classifier) from u, the final loss, the gap and the class geometry. Returns
+// the point vector z(u).
+Eigen::VectorXd EvaluateResult(const MinimizeOptions& options,
+                               const MinimizeSetup& setup,
+                               const StageTrace& stages,
+                               const Eigen::VectorXd& u,
+                               std::mt19937_64* engine,
+                               MinimizeResult* result) {
+  stages.Begin("evaluation");
+  const Eigen::Index h = options.dim;
+  const Eigen::Index num_points = setup.labels.size();
+  Eigen::VectorXd z = PointsFromParameters(setup.blocks, u);
+  result->points = Eigen::Map<const Eigen::MatrixXd>(z.data(), h, num_points);
+  if (options.loss == LossKind::kCrossEntropy) {
+    result->weights = Eigen::Map<const Eigen::MatrixXd>(z.data() + h * num_points, h, options.num_classes).transpose();
+  }
+  if (options.mode == Mode::kSampled) {
+    EvaluateSampled(options, setup, z, engine, result);
+  } else {
+    EvaluateExact(options, setup, z, result);
+  }
+  result->rel_gap = result->gap / std::abs(result->bound);
+
+  const theory::ClassMeans means = theory::ComputeClassMeans(result->points, setup.labels, options.num_classes);
+  result->max_gram_error = GramErrorOfPresentClasses(means, setup.radius);
+  const Eigen::VectorXd spread = theory::WithinClassSpread(result->points, setup.labels, options.num_classes);
+  result->max_within_class_spread = 0.0;
+  for (Eigen::Index k = 0; k < spread.size(); ++k) {
+    if (!std::isnan(spread[k])) result->max_within_class_spread = std::max(result->max_within_class_spread, spread[k]);
+  }
+  return z;
+}
+
+// The certificate stage: the Hessian at z of the exact objective (none in sampled mode), where enabled.
+void Certify(const MinimizeOptions& options,
+             const MinimizeSetup& setup,
+             const StageTrace& stages,
+             const Eigen::VectorXd& z,
+             MinimizeResult* result) {
+  if (!options.certificate || !setup.problem.objective) {
+    result->certificate.message =
+        options.mode == Mode::kSampled ? "not computed: sampled mode has no exact objective" : "not computed: disabled";
+    return;
+  }
+  stages.Begin("certificate");
+  const Eigen::Index h = options.dim;
+  const Eigen::Index num_points = setup.labels.size();
+  Eigen::MatrixXd span = result->points;
+  if (options.loss == LossKind::kCrossEntropy) {
+    span.conservativeResize(h, num_points + options.num_classes);
+    span.rightCols(options.num_classes) = result->weights.transpose();
+  }
+  // Points converged to the precision floor stick out of the simplex's subspace by ~1e-8 of its scale.
+  // The span's rank (an SVD of h x N) only where the Hessian will be computed: at K = 1,000, h = 1,024 it took
+  // 64 s for a certificate then refused for its size.
+  const bool within_limit = TangentDimension(setup.blocks) <= options.max_certificate_dim;
+  const Eigen::Index flat = within_limit ? RotationOrbitDimension(options.dim, SpanRank(span, 1e-5)) : 0;
+  result->certificate =
+      CertifyLocalMinimum(*setup.problem.objective, z, setup.blocks, flat, options.max_certificate_dim);
+  result->min_hessian_eigenvalue = result->certificate.min_eigenvalue;
+}
+
 }  // namespace
 
 std::string ToString(LossKind loss) { return loss == LossKind::kSupCon ? "supcon" : "ce"; }
@@ -347,287 +772,24 @@ void MinimizeOptions::Validate() const {
 
 MinimizeResult Minimize(const MinimizeOptions& options) {
   const auto call_start = std::chrono::steady_clock::now();
-  const auto stage_begins = [&](const std::string& stage) {
-    if (options.on_stage) options.on_stage(stage);
-  };
-  options.Validate();
-  const std::vector<int> counts = options.ClassCounts();
-  const Eigen::VectorXi labels = LabelsFromCounts(counts);
-  const Eigen::Index num_points = labels.size();
-  const Eigen::Index h = options.dim;
-  const double rho = options.temperature.radius();
-  const std::vector<Block> blocks = MakeBlocks(options, num_points);
+  const MinimizeSetup setup = SetUp(options);
   std::mt19937_64 engine(options.seed);
 
   MinimizeResult result;
-  result.labels = labels;
-  const Bound bound = LowerBound(options, counts);
-  result.bound = bound.value;
-  result.bound_note = bound.note;
+  result.labels = setup.labels;
+  result.bound = setup.bound.value;
+  result.bound_note = setup.bound.note;
+  const Block& last = setup.blocks.back();
+  Eigen::VectorXd u = RandomStart(setup.blocks, static_cast<Eigen::Index>(last.offset + last.size), &engine);
 
-  // Built before the start so that an impossible multiset is refused before any work.
-  PointProblem problem;
-  if (options.mode != Mode::kSampled) problem = MakePointObjective(options, labels);
-  const Objective* point_objective = problem.objective.get();
-  Eigen::VectorXd u =
-      RandomStart(blocks, static_cast<Eigen::Index>(blocks.back().offset + blocks.back().size), &engine);
-
+  StageTrace stages(options, call_start, &result.trace);
   if (options.mode == Mode::kSampled) {
-    bool cancelled = false;
-    stage_begins("sgd");
-    result.iterations = detail::RunSampledSgd(options, labels, blocks, &engine, &u, &result.trace, &cancelled);
-    result.cancelled = cancelled;
-    result.converged = !cancelled;
-    result.message =
-        cancelled ? "cancelled by the callback" : fmt::format("ran {} SGD steps (poly-5 schedule)", result.iterations);
+    RunSgdStage(options, setup, stages, &engine, &u, &result);
   } else {
-    // SC at small tau (rho > 1): temperature continuation. The landscape at rho = 1 is benign, while at rho^2 = 20
-    // the pull between far points is ~exp(-20) and random starts stall in metastable configurations. The
-    // simplex is optimal at every radius, so the points are first minimized at rho = 1, 2, 4, ... (< rho), each
-    // warm-starting the next; the parametrization is radius-free, so u carries over unchanged.
-    const auto start = call_start;
-    const auto elapsed = [&] {
-      return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    };
-    // Every stage's iterations go into one trace, numbered through, with the stage and its radius.
-    const auto trace = [&](IterationInfo info, int first_iteration, const char* stage, double radius) {
-      info.iteration += first_iteration;
-      info.stage = stage;
-      info.radius = radius;
-      info.seconds = elapsed();
-      result.trace.push_back(info);
-      return info;
-    };
-    bool stopped = false;  // the callback asked to stop during a continuation stage
-    if (options.loss == LossKind::kSupCon && options.continuation) {
-      for (double stage_radius = 1.0; stage_radius < rho && !stopped; stage_radius *= 2.0) {
-        stage_begins(fmt::format("continuation at radius {:g}", stage_radius));
-        std::vector<Block> stage_blocks = blocks;
-        for (Block& block : stage_blocks) block.radius = stage_radius;
-        const ParametrizedObjective stage(*point_objective, stage_blocks);
-        // A stage only has to reach the right basin for the next one: a loose stop keeps the stages cheap.
-        LbfgsOptions stage_options;
-        stage_options.max_iterations = std::min(options.max_iterations, kStageIterations);
-        stage_options.gradient_tolerance = kStageGradientTolerance;
-        const int first_iteration = result.iterations;
-        stage_options.callback = [&](const IterationInfo& excess_info) {
-          IterationInfo info = excess_info;
-          info.loss = problem.offset + excess_info.loss;  // the collapsed value does not depend on the radius
-          info = trace(info, first_iteration, "continuation", stage_radius);
-          return options.callback && options.callback(info);
-        };
-        const LbfgsSummary stage_summary = MinimizeLbfgs(stage, &u, stage_options);
-        stopped = stage_summary.cancelled;
-        result.iterations += stage_summary.iterations;
-        NormalizeSphereParameters(blocks, u);
-      }
-    }
-    if (!stopped) stage_begins("lbfgs");
-    const int lbfgs_first_iteration = result.iterations;
-    const ParametrizedObjective parametrized(*point_objective, blocks);
-    const RecordingObjective objective(parametrized);
-    // Stationarity from the gradient of the last evaluation when it was at the same parameters (Ceres evaluates
-    // the accepted point last in almost every iteration), else from a fresh evaluation.
-    Eigen::VectorXd gradient_u;
-    auto stationarity = [&](const Eigen::Ref<const Eigen::VectorXd>& x) {
-      if (!objective.LastGradientAt(x, &gradient_u)) objective.Evaluate(x, &gradient_u);
-      if (options.loss == LossKind::kCrossEntropy) return gradient_u.norm();
-      // Sphere blocks: g_u = (rho/||u||) P g_z, so ||P g_z|| = (||u||/rho) ||g_u|| block by block.
-      double sum = 0.0;
-      for (const Block& block : blocks) {
-        sum += (x.segment(block.offset, block.size).squaredNorm() / (block.radius * block.radius)) *
-               gradient_u.segment(block.offset, block.size).squaredNorm();
-      }
-      return std::sqrt(sum);
-    };
-    LbfgsOptions lbfgs;
-    lbfgs.max_iterations = options.max_iterations;
-    lbfgs.gradient_tolerance = options.gradient_tolerance;
-    lbfgs.stationarity = stationarity;
-    const bool stop_at_gap = options.relative_gap_tolerance > 0.0 && std::isfinite(bound.excess);
-    bool gap_reached = false;
-    int iteration_offset = 0;  // iterations of earlier LBFGS runs on this problem (restarts), for the trace
-    lbfgs.callback = [&](const IterationInfo& excess_info) {
-      // A rerun's iteration 0 is the previous run's last iterate: not traced twice.
-      if (iteration_offset > 0 && excess_info.iteration == 0) return false;
-      // The solver sees the excess over the collapsed value; the trace and the caller see the loss.
-      IterationInfo info = excess_info;
-      info.loss = problem.offset + excess_info.loss;
-      info = trace(info, lbfgs_first_iteration + iteration_offset, "lbfgs", rho);
-      if (options.callback && options.callback(info)) return true;
-      gap_reached =
-          stop_at_gap && excess_info.loss - bound.excess <= options.relative_gap_tolerance * std::abs(result.bound);
-      return gap_reached;
-    };
-    // On the line, signs are chosen before the descent too: a start on the wrong side flows into the saddle at 0.
-    if (options.dim == 1) {
-      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u);
-           ++round) {
-      }
-    }
-    // A stop requested in a continuation stage skips the final stage.
-    LbfgsSummary summary;
-    if (stopped) {
-      summary.cancelled = true;
-      summary.message = "cancelled by the callback";
-      summary.grad_norm = result.trace.empty() ? summary.grad_norm : result.trace.back().grad_norm;
-    } else {
-      summary = MinimizeLbfgs(objective, &u, lbfgs);
-    }
-    // A stop far above the precision floor (a failed line search, steps too small for |u|) restarts from the same
-    // points with fresh curvature pairs and unit-norm sphere parameters.
-    for (int restart = 0; restart < 3 && !summary.converged && !summary.cancelled && !gap_reached &&
-                          summary.iterations < options.max_iterations;
-         ++restart) {
-      NormalizeSphereParameters(blocks, u);
-      const int done = summary.iterations;
-      iteration_offset = done;
-      summary = MinimizeLbfgs(objective, &u, lbfgs);
-      summary.iterations += done;
-    }
-    // On the line (h = 1) a sphere is two points and a ball's boundary too: no gradient step moves a point to the
-    // other side. Flip single points while that lowers the loss, then let LBFGS settle again.
-    if (options.dim == 1 && !summary.cancelled && !gap_reached) {
-      for (int round = 0; round < 100 && FlipSignsWhileImproving(objective, blocks, labels, options.num_classes, &u);
-           ++round) {
-        const int done = summary.iterations;
-        iteration_offset = done;
-        summary = MinimizeLbfgs(objective, &u, lbfgs);
-        summary.iterations += done;
-      }
-    }
-    // CE: the minimizer puts every point on the sphere of radius rho (Paper: CE bound), but a misclassified point
-    // can flow to an interior stationary point (the origin is one). Such points restart from a random boundary-
-    // near direction, and LBFGS runs again.
-    int escapes = 0;
-    if (options.loss == LossKind::kCrossEntropy) {
-      while (escapes < 10 && !summary.cancelled && !gap_reached &&
-             RestartInteriorPoints(blocks, num_points, &engine, &u)) {
-        ++escapes;
-        const int done = summary.iterations;
-        iteration_offset = done;
-        summary = MinimizeLbfgs(objective, &u, lbfgs);
-        summary.iterations += done;
-      }
-      if (escapes > 0) summary.message += fmt::format(" (after {} restarts of interior points)", escapes);
-    }
-    // Newton steps where LBFGS stalls on ill-conditioning: SC at small tau, where the between-class curvature
-    // exp(-rho^2 K/(K-1)) is below 1e-3 of the within-class one; small problems, points on the spheres.
-    const bool ill_conditioned =
-        options.loss == LossKind::kSupCon && rho * rho * options.num_classes / (options.num_classes - 1.0) > 7.0;
-    if (options.newton_polish && ill_conditioned && !summary.cancelled && !gap_reached) {
-      Eigen::VectorXd z_polish = PointsFromParameters(blocks, u);
-      const bool on_spheres = std::all_of(blocks.begin(), blocks.end(), [&](const Block& block) {
-        return std::abs(z_polish.segment(block.offset, block.size).norm() - block.radius) <= 1e-9 * block.radius;
-      });
-      if (on_spheres) {
-        stage_begins("newton");
-        const auto on_step = [&](int step, const Eigen::VectorXd& z_step, double excess, double length) {
-          Eigen::VectorXd gradient_z;
-          point_objective->Evaluate(z_step, &gradient_z);
-          IterationInfo info;
-          info.iteration = step;
-          info.loss = problem.offset + excess;
-          info.grad_norm = TangentialGradientNorm(blocks, z_step, gradient_z);
-          info.step_size = length;
-          info = trace(info, lbfgs_first_iteration + summary.iterations, "newton", rho);
-          if (options.callback) options.callback(info);
-        };
-        const int steps = detail::NewtonPolish(*point_objective, blocks, kPolishMaxTangentDim, 20, &z_polish, on_step);
-        if (steps > 0) {
-          u = ParametersFromPoints(blocks, z_polish);
-          summary.iterations += steps;
-          summary.grad_norm = result.trace.back().grad_norm;
-          summary.message += fmt::format(", then {} Riemannian Newton steps", steps);
-        }
-      }
-    }
-    if (gap_reached) {
-      summary.cancelled = false;
-      summary.converged = true;
-      summary.message = fmt::format("converged: relative gap to the bound <= {:.3g}", options.relative_gap_tolerance);
-    }
-    result.iterations += summary.iterations;
-    result.converged = summary.converged;
-    result.cancelled = summary.cancelled;
-    result.message = summary.message;
-    result.grad_norm = summary.grad_norm;
+    RunDescent(options, setup, &stages, &engine, &u, &result);
   }
-
-  stage_begins("evaluation");
-  const Eigen::VectorXd z = PointsFromParameters(blocks, u);
-  result.points = Eigen::Map<const Eigen::MatrixXd>(z.data(), h, num_points);
-  if (options.loss == LossKind::kCrossEntropy) {
-    result.weights = Eigen::Map<const Eigen::MatrixXd>(z.data() + h * num_points, h, options.num_classes).transpose();
-  }
-  const bool simplex_fits = h >= options.num_classes - 1;
-  if (options.mode == Mode::kSampled) {
-    // Monte-Carlo estimate over fresh i.i.d. batches; the simplex on the same batches (common random numbers).
-    const std::vector<WeightedBatch> batches =
-        detail::DrawBatches(static_cast<int>(num_points), options.batch_size, options.evaluation_batches, &engine);
-    auto estimate = [&](const Eigen::VectorXd& points, double* stderr_out) {
-      if (options.loss == LossKind::kCrossEntropy) {
-        // CE is a per-sample mean: its expectation over i.i.d. batches is the mean over all points, exactly.
-        if (stderr_out != nullptr) *stderr_out = 0.0;
-        return CrossEntropyPointObjective(options.dim, options.num_classes, labels).Evaluate(points, nullptr);
-      }
-      Eigen::VectorXd values(batches.size());
-      for (std::size_t b = 0; b < batches.size(); ++b) {
-        const SupConPointObjective one(options.dim, labels, {batches[b]});
-        values[b] = one.Evaluate(points, nullptr);
-      }
-      const double mean = values.mean();
-      if (stderr_out != nullptr) {
-        *stderr_out = std::sqrt((values.array() - mean).square().sum() / std::max<double>(1.0, values.size() - 1.0) /
-                                values.size());
-      }
-      return mean;
-    };
-    result.final_loss = estimate(z, &result.final_loss_stderr);
-    if (simplex_fits) result.simplex_value = estimate(SimplexPoints(options, labels), nullptr);
-    Eigen::VectorXd full_gradient;
-    MinimizeOptions full_options = options;
-    full_options.mode = Mode::kFull;
-    MakePointObjective(full_options, labels).objective->Evaluate(z, &full_gradient);
-    result.grad_norm = TangentialGradientNorm(blocks, z, full_gradient);
-    result.gap = result.final_loss - result.bound;
-  } else {
-    const double excess = point_objective->Evaluate(z, nullptr);
-    result.final_loss = problem.offset + excess;
-    if (simplex_fits) {
-      result.simplex_value = problem.offset + point_objective->Evaluate(SimplexPoints(options, labels), nullptr);
-    }
-    // Both excesses leave out the same constant: their difference is the gap, without the rounding of the loss.
-    result.gap = excess - bound.excess;
-  }
-  result.rel_gap = result.gap / std::abs(result.bound);
-
-  const theory::ClassMeans means = theory::ComputeClassMeans(result.points, labels, options.num_classes);
-  result.max_gram_error = GramErrorOfPresentClasses(means, rho);
-  const Eigen::VectorXd spread = theory::WithinClassSpread(result.points, labels, options.num_classes);
-  result.max_within_class_spread = 0.0;
-  for (Eigen::Index k = 0; k < spread.size(); ++k) {
-    if (!std::isnan(spread[k])) result.max_within_class_spread = std::max(result.max_within_class_spread, spread[k]);
-  }
-
-  if (options.certificate && point_objective) {
-    stage_begins("certificate");
-    Eigen::MatrixXd span = result.points;
-    if (options.loss == LossKind::kCrossEntropy) {
-      span.conservativeResize(h, num_points + options.num_classes);
-      span.rightCols(options.num_classes) = result.weights.transpose();
-    }
-    // Points converged to the precision floor stick out of the simplex's subspace by ~1e-8 of its scale.
-    // The span's rank (an SVD of h x N) only where the Hessian will be computed: at K = 1,000, h = 1,024 it took
-    // 64 s for a certificate then refused for its size.
-    const bool within_limit = TangentDimension(blocks) <= options.max_certificate_dim;
-    const Eigen::Index flat = within_limit ? RotationOrbitDimension(options.dim, SpanRank(span, 1e-5)) : 0;
-    result.certificate = CertifyLocalMinimum(*point_objective, z, blocks, flat, options.max_certificate_dim);
-    result.min_hessian_eigenvalue = result.certificate.min_eigenvalue;
-  } else {
-    result.certificate.message =
-        options.mode == Mode::kSampled ? "not computed: sampled mode has no exact objective" : "not computed: disabled";
-  }
+  const Eigen::VectorXd z = EvaluateResult(options, setup, stages, u, &engine, &result);
+  Certify(options, setup, stages, z, &result);
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start).count();
   return result;
 }

@@ -4,9 +4,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <dissect/optim/minimize.hpp>
+#include <dissect/optim/restarts.hpp>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/npy.hpp>
 #include <iostream>
@@ -105,49 +105,34 @@ optim::MinimizeOptions BuildOptions(const MinimizeFlags& flags) {
   return options;
 }
 
-struct RestartSummary {
-  optim::MinimizeResult best;
-  std::uint64_t best_seed = 0;
-  std::vector<double> losses;
-};
-
-// Runs `restarts` seeds (seed, seed+1, ...) and keeps the lowest final loss.
-RestartSummary RunRestarts(optim::MinimizeOptions options, int restarts, ProgressLine* progress) {
-  RestartSummary summary;
-  const std::uint64_t first_seed = options.seed;
-  for (int r = 0; r < restarts && (r == 0 || StopOnSignal::Requested() == 0); ++r) {
-    options.seed = first_seed + static_cast<std::uint64_t>(r);
-    options.callback = [&](const optim::IterationInfo& info) {
-      if (progress != nullptr) {
-        progress->Update(fmt::format("seed {} ({}/{}): {} iteration {}, loss {:.12g}, gradient {:.3g}, {:.1f} s",
-                                     options.seed,
-                                     r + 1,
-                                     restarts,
-                                     info.stage,
-                                     info.iteration,
-                                     info.loss,
-                                     info.grad_norm,
-                                     info.seconds));
-      }
-      return StopOnSignal::Requested() != 0;
-    };
-    options.on_stage = [&, started = std::chrono::steady_clock::now()](const std::string& stage) {
-      if (progress == nullptr) return;
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-      progress->Update(fmt::format("seed {} ({}/{}): {}, {:.1f} s", options.seed, r + 1, restarts, stage, seconds),
-                       /*always=*/true);
-    };
-    optim::MinimizeResult result = optim::Minimize(options);
-    summary.losses.push_back(result.final_loss);
-    if (r == 0 || result.final_loss < summary.best.final_loss) {
-      summary.best = std::move(result);
-      summary.best_seed = options.seed;
+// Runs `restarts` seeds (seed, seed+1, ...) and keeps the lowest final loss, with the progress on stderr; a signal
+// ends the restart at its current iterate and skips the remaining ones.
+optim::RestartsResult RunRestarts(const optim::MinimizeOptions& options, int restarts, ProgressLine* progress) {
+  optim::RestartCallbacks callbacks;
+  callbacks.on_iteration = [&](int r, std::uint64_t seed, const optim::IterationInfo& info) {
+    if (progress != nullptr) {
+      progress->Update(fmt::format("seed {} ({}/{}): {} iteration {}, loss {:.12g}, gradient {:.3g}, {:.1f} s",
+                                   seed,
+                                   r + 1,
+                                   restarts,
+                                   info.stage,
+                                   info.iteration,
+                                   info.loss,
+                                   info.grad_norm,
+                                   info.seconds));
     }
-  }
-  return summary;
+    return StopOnSignal::Requested() != 0;
+  };
+  callbacks.on_stage = [&](int r, std::uint64_t seed, const std::string& stage, double seconds) {
+    if (progress == nullptr) return;
+    progress->Update(fmt::format("seed {} ({}/{}): {}, {:.1f} s", seed, r + 1, restarts, stage, seconds),
+                     /*always=*/true);
+  };
+  callbacks.stop_requested = [] { return StopOnSignal::Requested() != 0; };
+  return optim::MinimizeWithRestarts(options, restarts, callbacks);
 }
 
-void AddResult(const optim::MinimizeOptions& options, const RestartSummary& run, Report* report) {
+void AddResult(const optim::MinimizeOptions& options, const optim::RestartsResult& run, Report* report) {
   const optim::MinimizeResult& r = run.best;
   report->Add("final_loss", r.final_loss, "final loss");
   if (options.mode == optim::Mode::kSampled) report->Add("final_loss_stderr", r.final_loss_stderr, "  its std. error");
@@ -214,7 +199,7 @@ void AddResult(const optim::MinimizeOptions& options, const RestartSummary& run,
 
 void WriteOutputs(const fs::path& dir,
                   const optim::MinimizeOptions& options,
-                  const RestartSummary& run,
+                  const optim::RestartsResult& run,
                   const Report& report) {
   const optim::MinimizeResult& r = run.best;
   theory::WriteNpyPoints(dir / "points.npy", r.points);
@@ -256,7 +241,7 @@ int RunSingle(const MinimizeFlags& flags) {
   // SIGINT/SIGTERM end LBFGS at its current iterate and skip the remaining restarts; the result is then reported
   // (and written) as incomplete.
   StopOnSignal stop_on_signal;
-  const RestartSummary run = RunRestarts(options, restarts, &progress);
+  const optim::RestartsResult run = RunRestarts(options, restarts, &progress);
   progress.Finish();
   Report report;
   AddResult(options, run, &report);
@@ -294,7 +279,7 @@ int RunFigure6(const MinimizeFlags& flags) {
     options.seed = flags.seed;
     options.gradient_tolerance = flags.tolerance;
     options.certificate = !flags.no_certificate;
-    const RestartSummary run = RunRestarts(options, flags.restarts > 0 ? flags.restarts : 5, &progress);
+    const optim::RestartsResult run = RunRestarts(options, flags.restarts > 0 ? flags.restarts : 5, &progress);
     const optim::MinimizeResult& r = run.best;
     const bool balanced = composition[0] == composition[1] && composition[1] == composition[2];
     const bool one_class = composition[1] == 0;
