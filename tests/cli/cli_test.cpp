@@ -199,7 +199,7 @@ TEST_CASE("dissect loss ce: equals numpy's cross-entropy and reports the bound o
                             Quote(kReference / "y_i64.npy") + " --loss ce --weights " + Quote(kReference / "w.npy"));
   CHECK(json["value"].get<double>() == Approx(Expected()["ce"].get<double>()).epsilon(kReferenceTolerance));
   CHECK(json["num_classes"] == 4);
-  CHECK(json.contains("bound_note"));  // the fixture's labels are not balanced
+  CHECK(json["bound_note"] == "CE bound not applicable: the classes are not balanced");  // the fixture's labels
 }
 
 TEST_CASE("dissect loss ce: at the simplex the loss equals the CE bound, gap 0") {
@@ -1131,8 +1131,14 @@ TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise
   CHECK_THAT(ce["seeds"][0]["note"].get<std::string>(), Catch::Contains("p = 0, 0.5 or 1"));
   CHECK(ce["power_law"]["shape"] == "insufficient data");
   CHECK(result["analysis"]["claims"].empty());  // the claims need both CE and SC
-  for (const char* name :
-       {"noise.csv", "noise.json", "noise.svg", "meta.json", "run_ce_r0_p0.000.csv", "run_ce_r1_p0.500.json"}) {
+  for (const char* name : {"noise.csv",
+                           "noise.json",
+                           "noise.svg",
+                           "noise.png",
+                           "noise.gp",
+                           "meta.json",
+                           "run_ce_r0_p0.000.csv",
+                           "run_ce_r1_p0.500.json"}) {
     CHECK(fs::exists(dir / name));
   }
   const nlohmann::json noise = nlohmann::json::parse(ReadFile(dir / "noise.json"));
@@ -1143,7 +1149,8 @@ TEST_CASE("dissect noise: a small experiment writes noise.csv, noise.json, noise
   CHECK(noise["runs"][1]["censored"] == false);
   CHECK(noise["runs"][3]["replicate"] == 1);
   CHECK(noise["runs"][3]["flip_seed"] == 1);
-  CHECK(ReadFile(dir / "noise.svg").rfind("<svg", 0) == 0);
+  CHECK_THAT(ReadFile(dir / "noise.svg"), Catch::Contains("<svg") && Catch::Contains("Iterations to fit"));
+  CHECK_THAT(ReadFile(dir / "noise.gp"), Catch::Contains("set key inside top left"));
 }
 
 TEST_CASE("dissect gpu-check: bad input exits 2 with a clear error before any check runs") {

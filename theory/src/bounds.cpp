@@ -260,4 +260,29 @@ double SupConIidFloor(int num_classes, int batch_size, Temperature temperature) 
   return k / b * sum;
 }
 
+bool ClassesBalanced(const std::vector<std::int64_t>& class_counts) {
+  return std::all_of(
+      class_counts.begin(), class_counts.end(), [&](std::int64_t c) { return c == class_counts.front(); });
+}
+
+BoundApplicability CrossEntropyBoundApplicability(const std::vector<std::int64_t>& class_counts,
+                                                  int dim,
+                                                  double radius,
+                                                  double weight_norm) {
+  const int num_classes = static_cast<int>(class_counts.size());
+  BoundApplicability result;
+  if (!ClassesBalanced(class_counts)) {
+    result.reason = "the classes are not balanced";
+  } else if (dim < num_classes - 1) {
+    result.reason = fmt::format("h = {} < K-1 = {}", dim, num_classes - 1);
+  } else if (!(radius > 0.0)) {
+    result.reason = "the points are all zero";
+  } else if (!(weight_norm > 0.0)) {
+    result.reason = "W has only zero rows";
+  } else {
+    result.applies = true;
+  }
+  return result;
+}
+
 }  // namespace dissect::theory

@@ -319,7 +319,7 @@ std::vector<int> RecordClassCounts(const ClassSums& sums, int k_count, Represent
     if (counts[k] == 1) ++result->num_singleton_classes;
   }
   result->num_present_classes = static_cast<int>(present.size());
-  result->balanced = std::all_of(counts.begin(), counts.end(), [&](Eigen::Index c) { return c == counts.front(); });
+  result->balanced = ClassesBalanced(counts);
   return present;
 }
 
@@ -564,21 +564,16 @@ void RecordCrossEntropy(const GeometryInputs& inputs,
     result->cross_entropy_note = "not computed: no classifier W";
     return;
   }
-  const int k_count = inputs.k_count;
   result->cross_entropy = cross_entropy_sum / static_cast<double>(inputs.n);
-  const bool fits = inputs.dim >= k_count - 1;
   const double r = result->max_weight_norm;
-  result->cross_entropy_bound_applies = result->balanced && fits && max_norm > 0.0 && r > 0.0;
-  if (result->cross_entropy_bound_applies) {
-    result->cross_entropy_bound = CrossEntropyBound(k_count, max_norm, r);
+  const BoundApplicability bound = CrossEntropyBoundApplicability(result->class_counts, inputs.dim, max_norm, r);
+  result->cross_entropy_bound_applies = bound.applies;
+  if (bound.applies) {
+    result->cross_entropy_bound = CrossEntropyBound(inputs.k_count, max_norm, r);
     result->cross_entropy_gap = result->cross_entropy - result->cross_entropy_bound;
     result->cross_entropy_note = "bound at rho = max ||z_i||, r = max ||w_k||";
-  } else if (!result->balanced) {
-    result->cross_entropy_note = "CE bound not applicable: the classes are not balanced";
-  } else if (!fits) {
-    result->cross_entropy_note = fmt::format("CE bound not applicable: h = {} < K-1 = {}", inputs.dim, k_count - 1);
   } else {
-    result->cross_entropy_note = "CE bound not applicable: W has only zero rows";
+    result->cross_entropy_note = "CE bound not applicable: " + bound.reason;
   }
 }
 

@@ -32,6 +32,7 @@ const std::vector<std::pair<const char*, Field>>& Fields() {
       {"loss_standard_error", &EvaluationRecord::loss_standard_error},
       {"loss_bound", &EvaluationRecord::loss_bound},
       {"loss_gap", &EvaluationRecord::loss_gap},
+      {"loss_bound_applies", &EvaluationRecord::loss_bound_applies},
       {"train_accuracy_class_mean", &EvaluationRecord::train_accuracy_class_mean},
       {"test_accuracy_class_mean", &EvaluationRecord::test_accuracy_class_mean},
       {"train_accuracy_nearest_mean", &EvaluationRecord::train_accuracy_nearest_mean},
@@ -229,6 +230,7 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
   const Eigen::MatrixXd points = ToPoints(z);
   const Eigen::VectorXi labels = ToLabels(embeddings.train_labels);
   const theory::ClassMeans class_means = theory::ComputeClassMeans(points, labels, num_classes);
+  const std::vector<std::int64_t> counts(class_means.counts.begin(), class_means.counts.end());
   const Eigen::MatrixXd& means = class_means.means;
 
   // Classifiers from the class means, on the device in float: <mu_k, z> and -||z - mu_k||^2 up to a per-row constant.
@@ -264,6 +266,7 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
     record.loss = estimate.mean;
     record.loss_standard_error = estimate.standard_error;
     // Paper: expected per-sample floor under i.i.d. sampling (docs/theory.md); features on the unit sphere.
+    record.loss_bound_applies = theory::ClassesBalanced(counts);
     record.loss_bound = theory::SupConIidFloor(num_classes,
                                                static_cast<int>(options.batch_size),
                                                theory::Temperature::FromTemperature(options.loss.temperature));
@@ -273,8 +276,11 @@ EvaluationRecord Evaluate(const Embeddings& embeddings, const EvaluationOptions&
     record.loss = ce.value;
     record.loss_standard_error = 0.0;
     // Paper: CE bound with rho = max ||z_i|| and r = max ||w_k||, which these points and rows satisfy.
-    record.loss_bound =
-        theory::CrossEntropyBound(num_classes, points.colwise().norm().maxCoeff(), weights.rowwise().norm().maxCoeff());
+    const double radius = points.colwise().norm().maxCoeff();
+    const double weight_norm = weights.rowwise().norm().maxCoeff();
+    record.loss_bound = theory::CrossEntropyBound(num_classes, radius, weight_norm);
+    record.loss_bound_applies =
+        theory::CrossEntropyBoundApplicability(counts, static_cast<int>(points.rows()), radius, weight_norm).applies;
     record.classifier_similarity = MeanPairSimilarity(weights.transpose());
   }
   record.loss_gap = record.loss - record.loss_bound;

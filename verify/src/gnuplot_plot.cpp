@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
-#include "output_files.hpp"
+#include "dissect/theory/atomic_file.hpp"
 
 namespace dissect::cli {
 namespace {
@@ -60,10 +60,10 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
       body += panel.square ? "set size noratio\nset view equal xyz\nset xyplane relative 0\nset xrange "
                              "[-1.15:1.15]\nset yrange [-1.15:1.15]\n"
                              "set zrange [-1.15:1.15]\nunset key\n"
-                           : "set size noratio\nset view noequal\nset autoscale\nset key outside right\n";
+                           : "set size noratio\nset view noequal\nset autoscale\n";
     } else {
       body += panel.square ? "set size ratio -1\nset xrange [-1.15:1.15]\nset yrange [-1.15:1.15]\nunset key\n"
-                           : "set size noratio\nset autoscale\nset key outside right\n";
+                           : "set size noratio\nset autoscale\n";
     }
     if (!panel.x_tick_labels.empty()) {
       std::vector<std::string> ticks;
@@ -73,7 +73,7 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
       body += fmt::format(
           "set xtics ({}) rotate by -45\nset xrange [0.5:{}.5]\n", fmt::join(ticks, ", "), panel.x_tick_labels.size());
     }
-    if (panel.key_inside) body += "set key inside top right\n";
+    if (!panel.square) body += fmt::format("set key {}\n", panel.key);
     std::vector<std::string> plots;
     if (!panel.boxes.empty()) {
       for (std::size_t i = 0; i < panel.boxes.size(); ++i) {
@@ -139,8 +139,10 @@ bool WriteGnuplot(const std::filesystem::path& base, const std::vector<GnuplotPa
                         height,
                         Quoted(name + ".png"),
                         body);
-  WriteTextFileAtomic(base.string() + ".dat", data);
-  WriteTextFileAtomic(base.string() + ".gp", script);
+  theory::WriteStreamAtomically(
+      base.string() + ".dat", base.string() + ".dat", [&](std::ostream& out) { out << data; });
+  theory::WriteStreamAtomically(
+      base.string() + ".gp", base.string() + ".gp", [&](std::ostream& out) { out << script; });
   if (!GnuplotInstalled()) return false;
   const std::string command = fmt::format("cd {} && gnuplot {} > {} 2>&1",
                                           Quoted(base.parent_path().string()),

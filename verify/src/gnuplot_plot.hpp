@@ -29,9 +29,9 @@ struct GnuplotBox {
 struct GnuplotPanel {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
-  bool square = false;      // equal axes over [-1.15, 1.15] (points on the unit circle or sphere), no key
-  bool three_d = false;     // splot of the series' (x, y, z)
-  bool key_inside = false;  // the key in the top right corner of the plot instead of beside it
+  bool square = false;                // equal axes over [-1.15, 1.15] (points on the unit circle or sphere), no key
+  bool three_d = false;               // splot of the series' (x, y, z)
+  std::string key = "outside right";  // gnuplot's key position: "inside top left" keeps a wide key off the plot's width
   std::vector<GnuplotSeries> series;
   std::vector<GnuplotBox> boxes;
   std::vector<std::string> x_tick_labels;  // labels at x = 1, 2, ... (categories), rotated  // a box plot (whiskers at

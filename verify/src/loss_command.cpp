@@ -152,7 +152,6 @@ int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::Ve
   }
   const theory::CrossEntropyResult result = theory::CrossEntropyLoss(points, labels, weights, /*with_gradient=*/false);
   const std::vector<int> counts = ClassCounts(labels, num_classes);
-  const bool balanced = std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front(); });
   const double radius = points.colwise().norm().maxCoeff();
   const double row_norm = weights.rowwise().norm().maxCoeff();
 
@@ -166,15 +165,14 @@ int RunCe(const LossFlags& flags, const Eigen::MatrixXd& points, const Eigen::Ve
   report.Add("max_point_norm", radius, "max ||z_i|| (rho)");
   report.Add("max_weight_row_norm", row_norm, "max ||w_k|| (r)");
   // Paper: CE bound, valid for balanced labels and h >= K-1 with rho and r taken from the data.
-  const bool bound_applies = balanced && points.rows() >= num_classes - 1 && radius > 0.0 && row_norm > 0.0;
-  if (bound_applies) {
+  const theory::BoundApplicability applicability = theory::CrossEntropyBoundApplicability(
+      std::vector<std::int64_t>(counts.begin(), counts.end()), static_cast<int>(points.rows()), radius, row_norm);
+  if (applicability.applies) {
     const double bound = theory::CrossEntropyBound(num_classes, radius, row_norm);
     report.Add("bound", bound, "CE bound at rho, r");
     report.Add("gap", result.value - bound, "loss - bound");
   } else {
-    report.Add("bound_note",
-               std::string("CE bound not applicable (needs balanced labels, h >= K-1 and non-zero norms)"),
-               "bound");
+    report.Add("bound_note", "CE bound not applicable: " + applicability.reason, "bound");
   }
   report.Print(flags.json, std::cout);
   return 0;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -17,10 +18,11 @@
 #include "dissect/verify/claims.hpp"
 #include "dissect/verify/label_noise_analysis.hpp"
 #include "dissect/verify/profile.hpp"
+#include "gnuplot_plot.hpp"
 #include "output.hpp"
 #include "output_files.hpp"
 #include "progress.hpp"
-#include "svg_plot.hpp"
+#include "reproduce_plots.hpp"
 #include "train_flags.hpp"
 
 namespace dissect::cli {
@@ -237,31 +239,11 @@ void WriteOutputs(const fs::path& dir,
                                  {"cancelled", result.cancelled}};
   WriteTextFileAtomic(dir / "noise.json", json.dump(1) + "\n");
 
-  LogLogPlot plot("Iterations to fit flipped labels", "flipped training labels", "iterations to 100% train accuracy");
-  const std::vector<std::string> colors = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
-  for (std::size_t i = 0; i < options.losses.size(); ++i) {
-    const std::string& color = colors[i % colors.size()];
-    std::vector<double> x, y, x_missed, y_missed;
-    for (const train::NoiseRun& run : result.runs) {
-      if (run.loss != options.losses[i]) continue;
-      (run.censored ? x_missed : x).push_back(static_cast<double>(run.num_flipped));
-      (run.censored ? y_missed : y).push_back(run.censored ? static_cast<double>(run.budget) : run.iterations_to_fit);
-    }
-    const std::string name = train::ToString(options.losses[i]);
-    plot.AddPoints(name, color, x, y);
-    if (!x_missed.empty()) plot.AddPoints(name + " censored (budget)", color, x_missed, y_missed, true);
-    const verify::PowerLawFit& fit = analysis.losses[i].power_law;
-    if (!x.empty() && std::isfinite(fit.exponent)) {
-      plot.AddPowerLaw(fmt::format("{} fit e={:.2f}", name, fit.exponent),
-                       color,
-                       fit.offset,
-                       fit.prefactor,
-                       fit.exponent,
-                       *std::min_element(x.begin(), x.end()),
-                       *std::max_element(x.begin(), x.end()));
-    }
-  }
-  WriteTextFileAtomic(dir / "noise.svg", plot.Render());
+  // The plot of dissect reproduce's label-noise part, from the runs as written to noise.json.
+  std::map<std::string, verify::PowerLawFit> fits;
+  for (std::size_t i = 0; i < options.losses.size(); ++i)
+    fits[train::ToString(options.losses[i])] = analysis.losses[i].power_law;
+  WriteGnuplot(dir / "noise", {NoisePanel(verify::ReadNoiseRuns(json, "noise.json"), fits)});
   WriteTextFileAtomic(dir / "meta.json", MetaJson(f.seed).dump(1) + "\n");
 }
 

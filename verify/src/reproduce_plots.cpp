@@ -94,7 +94,7 @@ GnuplotPanel Figure5Panel(const Json& figure5, const Json& figure6) {
   GnuplotPanel panel = NamedPanel("Figure 5: SC of each batch by label configuration (K = 3, n = 2, b = 9)",
                                   "label configuration",
                                   "SC of one batch");
-  panel.key_inside = true;
+  panel.key = "inside top right";
   std::map<std::string, double> single_batch_minimum;
   for (const Json& row : figure6.value("compositions", Json::array())) {
     single_batch_minimum[row["composition"].dump()] = Number(row["minimum"]);
@@ -208,6 +208,7 @@ GnuplotPanel NoisePanel(const std::vector<verify::NoiseRunResult>& runs,
                         const std::map<std::string, verify::PowerLawFit>& fits) {
   GnuplotPanel panel =
       NamedPanel("Iterations to fit flipped labels", "flipped training labels", "iterations to fit", true, true);
+  panel.key = "inside top left";  // the data rise to the right; a key beside the plot took half its width
   std::map<std::string, GnuplotSeries> fitted, censored;
   for (const verify::NoiseRunResult& run : runs) {
     if (run.num_flipped <= 0) continue;  // log-log: the clean runs are the fits' offset

@@ -2,6 +2,7 @@
 // Lower bounds of the CE and SC losses and the SC value at the simplex; docs/theory.md.
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -24,6 +25,24 @@ WeightNorm ParseWeightNorm(std::string_view name);
 // ||w_k|| <= r (WeightNorm::kRow) or ||W||_F <= r_F (kFrobenius, r = r_F/sqrt(K)). Attained iff the points collapse
 // onto a radius-rho simplex and w_k = (r/rho) zeta_k. Throws std::invalid_argument for K < 2, rho or r not > 0.
 double CrossEntropyBound(int num_classes, double radius, double weight_norm, WeightNorm norm = WeightNorm::kRow);
+
+// Whether a bound's conditions hold for given data, and if not, which one fails (for a note such as "CE bound not
+// applicable: the classes are not balanced").
+struct BoundApplicability {
+  bool applies = false;
+  std::string reason;  // empty when it applies
+};
+
+// True when every class has the same number of points (the CE bound and the SC i.i.d. floor assume it).
+bool ClassesBalanced(const std::vector<std::int64_t>& class_counts);
+
+// The CE bound's conditions for data with these class counts (K = their number) in dimension h, at rho = max ||z_i||
+// and r = max ||w_k||: balanced classes, h >= K-1, rho > 0 and r > 0. The one check behind dissect loss, dissect
+// geometry and the evaluations of dissect train.
+BoundApplicability CrossEntropyBoundApplicability(const std::vector<std::int64_t>& class_counts,
+                                                  int dim,
+                                                  double radius,
+                                                  double weight_norm);
 
 // Paper: SC bound, the sum over all multisets B of size b drawn from N = K n points (docs/theory.md):
 //   sum_B l_SC >= sum_{l=2..b} l M_l log(l - 1 + (b - l) exp(-rho^2 K/(K-1))),

@@ -88,6 +88,9 @@ struct EvaluationRecord {
   // per-sample floor under i.i.d. sampling (docs/theory.md). gap = loss - bound.
   double loss_bound = kNaN;
   double loss_gap = kNaN;
+  // 1 where the bound's conditions hold for these representations, else 0 (the value is then a reference, not a
+  // bound): CE theory::CrossEntropyBoundApplicability, SC balanced classes (the floor assumes class probability 1/K).
+  double loss_bound_applies = kNaN;
   // Accuracies in percent on train (the training labels) and test.
   double train_accuracy_class_mean = kNaN;  // argmax_k <mu_k, z>, unnormalized train class means
   double test_accuracy_class_mean = kNaN;
