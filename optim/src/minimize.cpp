@@ -689,35 +689,9 @@ void Certify(const MinimizeOptions& options,
 
 }  // namespace
 
-std::string ToString(LossKind loss) { return loss == LossKind::kSupCon ? "supcon" : "ce"; }
+std::string ToString(Mode value) { return theory::NameOf(kModeNames, value); }
 
-std::string ToString(Mode mode) {
-  switch (mode) {
-    case Mode::kFull:
-      return "full";
-    case Mode::kMultiset:
-      return "multiset";
-    case Mode::kSampled:
-      return "sampled";
-    case Mode::kComposition:
-      return "composition";
-  }
-  return "unknown";
-}
-
-LossKind ParseLossKind(std::string_view name) {
-  if (name == "supcon") return LossKind::kSupCon;
-  if (name == "ce") return LossKind::kCrossEntropy;
-  ThrowInvalidArgument("ParseLossKind", fmt::format("expected loss supcon or ce, got '{}'", name));
-}
-
-Mode ParseMode(std::string_view name) {
-  for (Mode mode : {Mode::kFull, Mode::kMultiset, Mode::kSampled, Mode::kComposition}) {
-    if (name == ToString(mode)) return mode;
-  }
-  ThrowInvalidArgument("ParseMode",
-                       fmt::format("expected mode full, multiset, sampled or composition, got '{}'", name));
-}
+Mode ParseMode(std::string_view name) { return theory::ParseName(kModeNames, name, "ParseMode", "mode"); }
 
 std::vector<int> MinimizeOptions::ClassCounts() const {
   if (!class_counts.empty()) return class_counts;

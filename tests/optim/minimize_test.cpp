@@ -107,9 +107,9 @@ double MaxColumnNormError(const Eigen::MatrixXd& columns, double norm) {
   return (columns.colwise().norm().array() - norm).abs().maxCoeff();
 }
 
-TEST_CASE("ParseLossKind, ParseMode and ToString: round trips and bad names", "[minimize]") {
+TEST_CASE("ParseLossFamily, ParseMode and ToString: round trips and bad names", "[minimize]") {
   for (const LossKind loss : {LossKind::kSupCon, LossKind::kCrossEntropy}) {
-    REQUIRE(ParseLossKind(ToString(loss)) == loss);
+    REQUIRE(dissect::theory::ParseLossFamily(ToString(loss)) == loss);
   }
   for (const Mode mode : {Mode::kFull, Mode::kMultiset, Mode::kSampled, Mode::kComposition}) {
     REQUIRE(ParseMode(ToString(mode)) == mode);
@@ -120,11 +120,12 @@ TEST_CASE("ParseLossKind, ParseMode and ToString: round trips and bad names", "[
   REQUIRE(ToString(Mode::kMultiset) == "multiset");
   REQUIRE(ToString(Mode::kSampled) == "sampled");
   REQUIRE(ToString(Mode::kComposition) == "composition");
-  REQUIRE_THROWS_MATCHES(ParseLossKind("sc"),
+  REQUIRE_THROWS_MATCHES(dissect::theory::ParseLossFamily("sc"),
                          std::invalid_argument,
-                         Catch::Message("ParseLossKind(): expected loss supcon or ce, got 'sc'"));
-  REQUIRE_THROWS_MATCHES(
-      ParseLossKind(""), std::invalid_argument, Catch::Message("ParseLossKind(): expected loss supcon or ce, got ''"));
+                         Catch::Message("ParseLossFamily(): expected loss supcon or ce, got 'sc'"));
+  REQUIRE_THROWS_MATCHES(dissect::theory::ParseLossFamily(""),
+                         std::invalid_argument,
+                         Catch::Message("ParseLossFamily(): expected loss supcon or ce, got ''"));
   REQUIRE_THROWS_MATCHES(
       ParseMode("Full"),
       std::invalid_argument,

@@ -140,7 +140,7 @@ TEST_CASE("MinimizeWithRestarts: a stop in restart 2 cancels it and skips restar
   }
 }
 
-TEST_CASE("MinimizeWithRestarts: one restart is Minimize(); the options' own callbacks are not used", "[restarts]") {
+TEST_CASE("MinimizeWithRestarts: one restart is Minimize(), the options' own callbacks are not used", "[restarts]") {
   MinimizeOptions options = CutOffOptions();
   const MinimizeResult alone = Minimize(options);
   int option_calls = 0;

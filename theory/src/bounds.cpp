@@ -97,12 +97,10 @@ std::pair<int, int> WindowAroundPeak(const char* function, int first, int last, 
 
 }  // namespace
 
-std::string ToString(WeightNorm norm) { return norm == WeightNorm::kRow ? "row" : "frobenius"; }
+std::string ToString(WeightNorm value) { return theory::NameOf(kWeightNormNames, value); }
 
 WeightNorm ParseWeightNorm(std::string_view name) {
-  if (name == "row") return WeightNorm::kRow;
-  if (name == "frobenius") return WeightNorm::kFrobenius;
-  ThrowInvalidArgument("ParseWeightNorm", fmt::format("expected norm row or frobenius, got '{}'", name));
+  return theory::ParseName(kWeightNormNames, name, "ParseWeightNorm", "norm");
 }
 
 double LogMultisetCount(double num_items, double size) {

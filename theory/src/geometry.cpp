@@ -56,11 +56,12 @@ double AngularSimilarity(const Eigen::Ref<const Eigen::VectorXd>& u, const Eigen
   const double v_norm = v.stableNorm();
   if (!(u_norm > 0.0) || !(v_norm > 0.0))
     ThrowInvalidArgument(kFunction, "expected non-zero vectors, got a zero vector");
-  const double cosine = std::clamp((u / u_norm).dot(v / v_norm), -1.0, 1.0);
-  return 1.0 - std::acos(cosine) / M_PI;
+  return AngularSimilarityFromCosine((u / u_norm).dot(v / v_norm));
 }
 
-double SimplexAngularSimilarity(int num_classes) { return 1.0 - std::acos(SimplexCosine(num_classes)) / M_PI; }
+double AngularSimilarityFromCosine(double cosine) { return 1.0 - std::acos(std::clamp(cosine, -1.0, 1.0)) / M_PI; }
+
+double SimplexAngularSimilarity(int num_classes) { return AngularSimilarityFromCosine(SimplexCosine(num_classes)); }
 
 double MaxGramErrorAgainstSimplex(const Eigen::Ref<const Eigen::MatrixXd>& means, double radius) {
   constexpr const char* kFunction = "MaxGramErrorAgainstSimplex";

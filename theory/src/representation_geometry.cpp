@@ -26,9 +26,6 @@ namespace {
 constexpr const char* kFunction = "MeasureRepresentationGeometry";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// Paper: angular similarity, from a cosine; clamped because rounding can push |cos| past 1.
-double SimilarityFromCosine(double cosine) { return 1.0 - std::acos(std::clamp(cosine, -1.0, 1.0)) / M_PI; }
-
 // Cosine of two columns; NaN when either is zero.
 double Cosine(const Eigen::Ref<const Eigen::VectorXd>& u, const Eigen::Ref<const Eigen::VectorXd>& v) {
   const double norms = u.norm() * v.norm();
@@ -49,7 +46,7 @@ std::vector<double> PairCosines(const Eigen::MatrixXd& vectors) {
 
 SummaryStatistics SimilarityStatistics(const std::vector<double>& cosines) {
   std::vector<double> similarities(cosines.size());
-  std::transform(cosines.begin(), cosines.end(), similarities.begin(), SimilarityFromCosine);
+  std::transform(cosines.begin(), cosines.end(), similarities.begin(), AngularSimilarityFromCosine);
   return Summarize(&similarities);
 }
 
@@ -485,7 +482,8 @@ bool ReadPassTwo(const GeometryInputs& inputs,
       residuals.col(i) = z - means.col(slot);
       const double z_norm = z.norm();  // > 0: pass 1 refused zero points
       if (mean_norms[slot] > 0.0) {
-        sums->sample_similarities.push_back(SimilarityFromCosine(z.dot(means.col(slot)) / (z_norm * mean_norms[slot])));
+        sums->sample_similarities.push_back(
+            AngularSimilarityFromCosine(z.dot(means.col(slot)) / (z_norm * mean_norms[slot])));
       }
       sums->alignment_sums[slot] += (z / z_norm - m.unit_means.col(slot)).squaredNorm();
     }
@@ -661,21 +659,10 @@ bool MeasureIidBatchSupCon(const GeometryInputs& inputs,
 
 }  // namespace
 
-std::string ToString(GlobalMean mean) {
-  switch (mean) {
-    case GlobalMean::kSample:
-      return "sample";
-    case GlobalMean::kClassMeans:
-      return "class_means";
-  }
-  return "unknown";
-}
+std::string ToString(GlobalMean value) { return theory::NameOf(kGlobalMeanNames, value); }
 
 GlobalMean ParseGlobalMean(std::string_view name) {
-  for (const GlobalMean mean : {GlobalMean::kSample, GlobalMean::kClassMeans}) {
-    if (name == ToString(mean)) return mean;
-  }
-  ThrowInvalidArgument("ParseGlobalMean", fmt::format("expected global mean sample or class_means, got '{}'", name));
+  return theory::ParseName(kGlobalMeanNames, name, "ParseGlobalMean", "global mean");
 }
 
 MatrixEmbeddingSource::MatrixEmbeddingSource(const Eigen::MatrixXd& points)

@@ -12,27 +12,10 @@
 
 namespace dissect::theory {
 
-std::string ToString(SupConReduction reduction) {
-  switch (reduction) {
-    case SupConReduction::kSum:
-      return "sum";
-    case SupConReduction::kBatchMean:
-      return "batch_mean";
-    case SupConReduction::kReference:
-      return "reference";
-    case SupConReduction::kPositiveMean:
-      return "positive_mean";
-  }
-  return "unknown";
-}
+std::string ToString(SupConReduction value) { return theory::NameOf(kSupConReductionNames, value); }
 
 SupConReduction ParseSupConReduction(std::string_view name) {
-  if (name == "sum") return SupConReduction::kSum;
-  if (name == "batch_mean") return SupConReduction::kBatchMean;
-  if (name == "reference") return SupConReduction::kReference;
-  if (name == "positive_mean") return SupConReduction::kPositiveMean;
-  ThrowInvalidArgument("ParseSupConReduction",
-                       fmt::format("expected reduction sum, batch_mean, reference or positive_mean, got '{}'", name));
+  return theory::ParseName(kSupConReductionNames, name, "ParseSupConReduction", "reduction");
 }
 
 void SupConOptions::Validate() const {
@@ -93,6 +76,36 @@ double SumInDouble(const Eigen::Ref<const Eigen::VectorXf>& column) {
   return total;
 }
 
+// Batch positions grouped by class: labels can be any int >= 0 (a data set's own codes), so classes are found
+// through a stable sort rather than a table indexed by label. members[first..last) is one class.
+struct ClassRanges {
+  std::vector<int> members;               // positions, sorted by label (stable)
+  std::vector<Eigen::Index> first, last;  // per position, its class's range in `members`
+};
+
+ClassRanges GroupByClass(const Eigen::Ref<const Eigen::VectorXi>& labels) {
+  const Eigen::Index b = labels.size();
+  ClassRanges classes;
+  classes.members.resize(b);
+  std::iota(classes.members.begin(), classes.members.end(), 0);
+  const int* labels_data = labels.data();
+  std::stable_sort(classes.members.begin(), classes.members.end(), [labels_data](int x, int y) {
+    return labels_data[x] < labels_data[y];
+  });
+  classes.first.resize(b);
+  classes.last.resize(b);
+  for (Eigen::Index first = 0; first < b;) {
+    Eigen::Index last = first;
+    while (last < b && labels_data[classes.members[last]] == labels_data[classes.members[first]]) ++last;
+    for (Eigen::Index m = first; m < last; ++m) {
+      classes.first[classes.members[m]] = first;
+      classes.last[classes.members[m]] = last;
+    }
+    first = last;
+  }
+  return classes;
+}
+
 template <typename Scalar>
 BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<Scalar>>& points,
                                          const Eigen::Ref<const Eigen::VectorXi>& labels,
@@ -107,23 +120,10 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
   RequireLabels(kFunction, labels, points.cols(), -1);
 
   const Eigen::Index b = points.cols();
-  // Batch positions grouped by class: labels can be any int >= 0 (a data set's own codes), so classes are found
-  // through a stable sort rather than a table indexed by label. members[first..last) is one class.
-  std::vector<int> members(b);
-  std::iota(members.begin(), members.end(), 0);
-  const int* labels_data = labels.data();
-  std::stable_sort(
-      members.begin(), members.end(), [labels_data](int x, int y) { return labels_data[x] < labels_data[y]; });
-  std::vector<Eigen::Index> class_first(b), class_last(b);  // per position, its class's range in `members`
-  for (Eigen::Index first = 0; first < b;) {
-    Eigen::Index last = first;
-    while (last < b && labels_data[members[last]] == labels_data[members[first]]) ++last;
-    for (Eigen::Index m = first; m < last; ++m) {
-      class_first[members[m]] = first;
-      class_last[members[m]] = last;
-    }
-    first = last;
-  }
+  const ClassRanges classes = GroupByClass(labels);
+  const std::vector<int>& members = classes.members;
+  const std::vector<Eigen::Index>& class_first = classes.first;
+  const std::vector<Eigen::Index>& class_last = classes.last;
 
   const double inverse_temperature = options.temperature.inverse_temperature();
   // Anchors with a positive, from the class ranges above (only positive_mean's factor uses them).

@@ -11,14 +11,10 @@
 
 namespace dissect::train {
 
-std::string ToString(BatchSampling sampling) {
-  return sampling == BatchSampling::kIidWithReplacement ? "iid" : "epochs";
-}
+std::string ToString(BatchSampling value) { return theory::NameOf(kBatchSamplingNames, value); }
 
 BatchSampling ParseBatchSampling(std::string_view name) {
-  if (name == "iid") return BatchSampling::kIidWithReplacement;
-  if (name == "epochs") return BatchSampling::kShuffledEpochs;
-  throw std::invalid_argument(fmt::format("ParseBatchSampling(): expected iid or epochs, got '{}'", name));
+  return theory::ParseName(kBatchSamplingNames, name, "ParseBatchSampling", "");
 }
 
 BatchSampler::BatchSampler(std::int64_t num_items, std::int64_t batch_size, BatchSampling sampling, std::uint64_t seed)

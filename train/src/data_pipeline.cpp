@@ -13,12 +13,10 @@ constexpr std::int64_t kCropPadding = 4;  // docs/theory.md: random crop with pa
 
 }  // namespace
 
-std::string ToString(Augmentation augmentation) { return augmentation == Augmentation::kNone ? "none" : "crop+flip"; }
+std::string ToString(Augmentation value) { return theory::NameOf(kAugmentationNames, value); }
 
 Augmentation ParseAugmentation(std::string_view name) {
-  if (name == "none") return Augmentation::kNone;
-  if (name == "crop+flip") return Augmentation::kCropFlip;
-  throw std::invalid_argument(fmt::format("ParseAugmentation(): expected none or crop+flip, got '{}'", name));
+  return theory::ParseName(kAugmentationNames, name, "ParseAugmentation", "");
 }
 
 Normalization ComputeNormalization(const ImageSet& images) {

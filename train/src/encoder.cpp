@@ -90,23 +90,10 @@ nn::Sequential MakeResNet18(const EncoderOptions& o) {
 
 }  // namespace
 
-std::string ToString(Architecture architecture) {
-  switch (architecture) {
-    case Architecture::kMlp:
-      return "mlp";
-    case Architecture::kCnn:
-      return "cnn";
-    case Architecture::kResNet18:
-      return "resnet18";
-  }
-  return "unknown";
-}
+std::string ToString(Architecture value) { return theory::NameOf(kArchitectureNames, value); }
 
 Architecture ParseArchitecture(std::string_view name) {
-  for (const Architecture a : {Architecture::kMlp, Architecture::kCnn, Architecture::kResNet18}) {
-    if (name == ToString(a)) return a;
-  }
-  throw std::invalid_argument(fmt::format("ParseArchitecture(): expected mlp, cnn or resnet18, got '{}'", name));
+  return theory::ParseName(kArchitectureNames, name, "ParseArchitecture", "");
 }
 
 std::int64_t DefaultDim(Architecture architecture) { return architecture == Architecture::kResNet18 ? 512 : 128; }

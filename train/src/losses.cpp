@@ -29,27 +29,9 @@ void RequireBatch(const char* where, const torch::Tensor& representations, const
 
 }  // namespace
 
-std::string ToString(LossKind kind) {
-  switch (kind) {
-    case LossKind::kCrossEntropy:
-      return "ce";
-    case LossKind::kCrossEntropyFixed:
-      return "ce-fix";
-    case LossKind::kCrossEntropySphere:
-      return "ce-sphere";
-    case LossKind::kSupCon:
-      return "supcon";
-  }
-  return "unknown";
-}
+std::string ToString(LossKind value) { return theory::NameOf(kLossKindNames, value); }
 
-LossKind ParseLossKind(std::string_view name) {
-  for (const LossKind k :
-       {LossKind::kCrossEntropy, LossKind::kCrossEntropyFixed, LossKind::kCrossEntropySphere, LossKind::kSupCon}) {
-    if (name == ToString(k)) return k;
-  }
-  throw std::invalid_argument(fmt::format("ParseLossKind(): expected ce, ce-fix, ce-sphere or supcon, got '{}'", name));
-}
+LossKind ParseLossKind(std::string_view name) { return theory::ParseName(kLossKindNames, name, "ParseLossKind", ""); }
 
 bool HasClassifier(LossKind kind) { return kind != LossKind::kSupCon; }
 

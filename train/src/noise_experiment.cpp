@@ -19,27 +19,10 @@ double Fitted(double accuracy, double iteration, double previous) {
 
 }  // namespace
 
-std::string ToString(FitCriterion criterion) {
-  switch (criterion) {
-    case FitCriterion::kAuto:
-      return "auto";
-    case FitCriterion::kClassMean:
-      return "class-mean";
-    case FitCriterion::kClassifier:
-      return "classifier";
-    case FitCriterion::kProbe:
-      return "probe";
-  }
-  return "unknown";
-}
+std::string ToString(FitCriterion value) { return theory::NameOf(kFitCriterionNames, value); }
 
 FitCriterion ParseFitCriterion(std::string_view name) {
-  for (const FitCriterion c :
-       {FitCriterion::kAuto, FitCriterion::kClassMean, FitCriterion::kClassifier, FitCriterion::kProbe}) {
-    if (name == ToString(c)) return c;
-  }
-  throw std::invalid_argument(
-      fmt::format("ParseFitCriterion(): expected auto, class-mean, classifier or probe, got '{}'", name));
+  return theory::ParseName(kFitCriterionNames, name, "ParseFitCriterion", "");
 }
 
 FitCriterion ResolveFitCriterion(FitCriterion criterion, LossKind loss) {

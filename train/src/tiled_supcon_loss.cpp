@@ -107,23 +107,10 @@ void RequireBatch(const torch::Tensor& representations, const torch::Tensor& lab
 
 }  // namespace
 
-std::string ToString(SupConAlgorithm algorithm) {
-  switch (algorithm) {
-    case SupConAlgorithm::kAuto:
-      return "auto";
-    case SupConAlgorithm::kDense:
-      return "dense";
-    case SupConAlgorithm::kTiled:
-      return "tiled";
-  }
-  return "unknown";
-}
+std::string ToString(SupConAlgorithm value) { return theory::NameOf(kSupConAlgorithmNames, value); }
 
 SupConAlgorithm ParseSupConAlgorithm(std::string_view name) {
-  for (const SupConAlgorithm a : {SupConAlgorithm::kAuto, SupConAlgorithm::kDense, SupConAlgorithm::kTiled}) {
-    if (name == ToString(a)) return a;
-  }
-  throw std::invalid_argument(fmt::format("ParseSupConAlgorithm(): expected auto, dense or tiled, got '{}'", name));
+  return theory::ParseName(kSupConAlgorithmNames, name, "ParseSupConAlgorithm", "");
 }
 
 void TiledSupConOptions::Validate() const {

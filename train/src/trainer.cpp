@@ -275,41 +275,15 @@ void RequireCompatible(const ImageSet& train, const ImageSet& test) {
 
 }  // namespace
 
-std::string ToString(Precision precision) {
-  switch (precision) {
-    case Precision::kFloat32:
-      return "float32";
-    case Precision::kBfloat16:
-      return "bf16";
-  }
-  return "unknown";
-}
+std::string ToString(Precision value) { return theory::NameOf(kPrecisionNames, value); }
 
 Precision ParsePrecision(std::string_view name) {
-  for (const Precision p : {Precision::kFloat32, Precision::kBfloat16}) {
-    if (name == ToString(p)) return p;
-  }
-  throw std::invalid_argument(fmt::format("ParsePrecision(): expected float32 or bf16, got '{}'", name));
+  return theory::ParseName(kPrecisionNames, name, "ParsePrecision", "");
 }
 
-std::string ToString(Schedule schedule) {
-  switch (schedule) {
-    case Schedule::kPoly5:
-      return "poly5";
-    case Schedule::kCosine:
-      return "cosine";
-    case Schedule::kConstant:
-      return "constant";
-  }
-  return "unknown";
-}
+std::string ToString(Schedule value) { return theory::NameOf(kScheduleNames, value); }
 
-Schedule ParseSchedule(std::string_view name) {
-  for (const Schedule s : {Schedule::kPoly5, Schedule::kCosine, Schedule::kConstant}) {
-    if (name == ToString(s)) return s;
-  }
-  throw std::invalid_argument(fmt::format("ParseSchedule(): expected poly5, cosine or constant, got '{}'", name));
-}
+Schedule ParseSchedule(std::string_view name) { return theory::ParseName(kScheduleNames, name, "ParseSchedule", ""); }
 
 std::uint64_t SupConEstimateSeed(std::uint64_t seed, std::int64_t iteration) {
   return DeriveSeed(seed, 3) + static_cast<std::uint64_t>(iteration);

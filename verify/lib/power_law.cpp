@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <random>
 #include <stdexcept>
 #include <utility>
 
@@ -77,22 +76,18 @@ PowerLawFit FitPowerLaw(const std::vector<double>& x,
   }
   fit.exponent = exponent;
   fit.prefactor = std::exp(log_prefactor);
-  std::mt19937_64 generator(seed);
-  std::vector<double> exponents;
   std::vector<double> bu(u.size()), bv(v.size());
-  for (int b = 0; b < bootstrap; ++b) {
-    for (std::size_t i = 0; i < u.size(); ++i) {
-      const auto j = static_cast<std::size_t>(generator() % u.size());
-      bu[i] = u[j];
-      bv[i] = v[j];
-    }
-    const double e = FitLine(bu, bv).first;
-    if (!std::isnan(e)) exponents.push_back(e);
-  }
-  fit.bootstrap_samples = static_cast<int>(exponents.size());
-  std::sort(exponents.begin(), exponents.end());
-  fit.exponent_low = SortedQuantile(exponents, (1.0 - confidence) / 2.0);
-  fit.exponent_high = SortedQuantile(exponents, (1.0 + confidence) / 2.0);
+  const BootstrapInterval interval =
+      PercentileBootstrap(u.size(), bootstrap, confidence, seed, [&](const std::vector<std::size_t>& indices) {
+        for (std::size_t i = 0; i < indices.size(); ++i) {
+          bu[i] = u[indices[i]];
+          bv[i] = v[indices[i]];
+        }
+        return FitLine(bu, bv).first;  // NaN (dropped) for a resample of one distinct x
+      });
+  fit.bootstrap_samples = interval.samples;
+  fit.exponent_low = interval.low;
+  fit.exponent_high = interval.high;
   fit.verdict = fit.exponent_low > 1.0 ? "superlinear" : (fit.exponent_high < 1.0 ? "sublinear" : "linear");
   return fit;
 }

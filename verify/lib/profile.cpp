@@ -6,23 +6,10 @@
 
 namespace dissect::verify {
 
-std::string ToString(ProfileKind kind) {
-  switch (kind) {
-    case ProfileKind::kQuick:
-      return "quick";
-    case ProfileKind::kCpu:
-      return "cpu";
-    case ProfileKind::kPaper:
-      return "paper";
-  }
-  return "quick";
-}
+std::string ToString(ProfileKind value) { return theory::NameOf(kProfileKindNames, value); }
 
 ProfileKind ParseProfileKind(std::string_view name) {
-  for (const ProfileKind kind : {ProfileKind::kQuick, ProfileKind::kCpu, ProfileKind::kPaper}) {
-    if (name == ToString(kind)) return kind;
-  }
-  throw std::invalid_argument(fmt::format("ParseProfileKind(): expected quick, cpu or paper, got '{}'", name));
+  return theory::ParseName(kProfileKindNames, name, "ParseProfileKind", "");
 }
 
 Profile MakeProfile(ProfileKind kind, std::uint64_t base_seed) {

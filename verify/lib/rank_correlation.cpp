@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
 namespace dissect::verify {
 
@@ -45,23 +44,18 @@ Correlation BootstrapSpearman(const std::vector<double>& x,
   c.runs = x.size();
   c.rho = Spearman(x, y);
   if (x.empty() || x.size() != y.size()) return c;
-  std::mt19937_64 generator(seed);
-  std::uniform_int_distribution<std::size_t> pick(0, x.size() - 1);
-  std::vector<double> samples;
-  for (int b = 0; b < resamples; ++b) {
-    std::vector<double> bx, by;
-    for (std::size_t i = 0; i < x.size(); ++i) {
-      const std::size_t k = pick(generator);
-      bx.push_back(x[k]);
-      by.push_back(y[k]);
-    }
-    const double rho = Spearman(bx, by);
-    if (std::isfinite(rho)) samples.push_back(rho);
-  }
-  if (samples.size() >= 100) {
-    std::sort(samples.begin(), samples.end());
-    c.low = SortedQuantile(samples, 0.025);
-    c.high = SortedQuantile(samples, 0.975);
+  std::vector<double> bx(x.size()), by(y.size());
+  const BootstrapInterval interval =
+      PercentileBootstrap(x.size(), resamples, 0.95, seed, [&](const std::vector<std::size_t>& indices) {
+        for (std::size_t i = 0; i < indices.size(); ++i) {
+          bx[i] = x[indices[i]];
+          by[i] = y[indices[i]];
+        }
+        return Spearman(bx, by);  // NaN (dropped) for a resample without spread
+      });
+  if (interval.samples >= 100) {  // fewer finite resamples: no interval worth the name
+    c.low = interval.low;
+    c.high = interval.high;
   }
   return c;
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <boost/math/distributions/students_t.hpp>
 #include <cmath>
+#include <random>
 #include <stdexcept>
 
 namespace dissect::verify {
@@ -76,6 +77,30 @@ double SortedQuantile(const std::vector<double>& sorted, double q) {
   const auto low = static_cast<std::size_t>(std::floor(position));
   const std::size_t high = std::min(low + 1, sorted.size() - 1);
   return sorted[low] + (position - static_cast<double>(low)) * (sorted[high] - sorted[low]);
+}
+
+BootstrapInterval PercentileBootstrap(std::size_t n,
+                                      int resamples,
+                                      double confidence,
+                                      std::uint64_t seed,
+                                      const std::function<double(const std::vector<std::size_t>& indices)>& statistic) {
+  BootstrapInterval interval;
+  if (n == 0 || resamples < 1) return interval;
+  std::mt19937_64 generator(seed);
+  std::uniform_int_distribution<std::size_t> pick(0, n - 1);
+  std::vector<std::size_t> indices(n);
+  std::vector<double> samples;
+  for (int b = 0; b < resamples; ++b) {
+    for (std::size_t& index : indices) index = pick(generator);
+    const double value = statistic(indices);
+    if (std::isfinite(value)) samples.push_back(value);
+  }
+  interval.samples = static_cast<int>(samples.size());
+  if (samples.empty()) return interval;
+  std::sort(samples.begin(), samples.end());
+  interval.low = SortedQuantile(samples, (1.0 - confidence) / 2.0);
+  interval.high = SortedQuantile(samples, (1.0 + confidence) / 2.0);
+  return interval;
 }
 
 }  // namespace dissect::verify

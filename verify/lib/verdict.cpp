@@ -4,17 +4,7 @@
 
 namespace dissect::verify {
 
-std::string ToString(Verdict verdict) {
-  switch (verdict) {
-    case Verdict::kPass:
-      return "PASS";
-    case Verdict::kFail:
-      return "FAIL";
-    case Verdict::kInconclusive:
-      return "INCONCLUSIVE";
-  }
-  return "INCONCLUSIVE";
-}
+std::string ToString(Verdict value) { return theory::NameOf(kVerdictNames, value); }
 
 nlohmann::ordered_json NumberOrNull(double value) {
   return std::isfinite(value) ? nlohmann::ordered_json(value) : nlohmann::ordered_json(nullptr);

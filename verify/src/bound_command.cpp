@@ -178,7 +178,7 @@ std::vector<Command> RegisterBoundCommand(CLI::App& app) {
   ce->add_option("--radius", ce_flags->radius, "Radius rho of the feature ball")->required();
   ce->add_option("--weight-norm", ce_flags->weight_norm, "Bound r on the classifier's norm")->required();
   ce->add_option("--norm", ce_flags->norm, "row: ||w_k|| <= r; frobenius: ||W||_F <= r")
-      ->check(CLI::IsMember({"row", "frobenius"}))
+      ->check(CLI::IsMember(theory::NamesOf(theory::kWeightNormNames)))
       ->capture_default_str();
   ce->add_flag("--json", ce_flags->json, "Print one JSON object");
 

@@ -35,7 +35,7 @@ int RunFigure1(const FigureFlags& flags) {
                                   "spread",
                                   "check");
   for (const optim::LossKind loss : {optim::LossKind::kSupCon, optim::LossKind::kCrossEntropy}) {
-    progress.Update(fmt::format("figure 1: {} gradient descent", optim::ToString(loss)));
+    progress.Update(fmt::format("figure 1: {} gradient descent", theory::ToString(loss)));
     optim::GradientFlowOptions options;
     options.loss = loss;
     options.seed = flags.seed;
@@ -43,7 +43,7 @@ int RunFigure1(const FigureFlags& flags) {
     const bool ok = r.rel_gap <= kGapTarget && r.max_gram_error <= kGramTarget;
     failures += ok ? 0 : 1;
     table += fmt::format("{:<7} {:>6} {:>14.10f} {:>14.10f} {:>11.3e} {:>11.3e} {:>11.3e}  {}\n",
-                         optim::ToString(loss),
+                         theory::ToString(loss),
                          options.steps,
                          r.final_loss,
                          r.bound,
@@ -71,7 +71,7 @@ int RunFigure1(const FigureFlags& flags) {
     for (Eigen::Index k = 0; k < w.rows(); ++k) weights.push_back({w(k, 0), w(k, 1), w(k, 2)});
     Json labels = Json::array();
     for (Eigen::Index i = 0; i < r.labels.size(); ++i) labels.push_back(r.labels[i]);
-    flows.push_back({{"loss", optim::ToString(loss)},
+    flows.push_back({{"loss", theory::ToString(loss)},
                      {"steps", options.steps},
                      {"step_size", options.step_size},
                      {"final_loss", r.final_loss},
@@ -84,7 +84,7 @@ int RunFigure1(const FigureFlags& flags) {
                      {"final_weights", weights},
                      {"snapshots", snapshots}});
     if (!flags.out.empty()) {
-      WriteTextFileAtomic(fs::path(flags.out) / fmt::format("figure1_{}.csv", optim::ToString(loss)),
+      WriteTextFileAtomic(fs::path(flags.out) / fmt::format("figure1_{}.csv", theory::ToString(loss)),
                           CsvTable({"iteration", "point", "label", "x", "y", "z"}, csv));
     }
   }

@@ -197,7 +197,7 @@ std::vector<Command> RegisterGeometryCommand(CLI::App& app) {
                    flags->global_mean,
                    "NC metrics' mu_G: sample (mean of all points, Papyan et al.) or class_means (mean of the class "
                    "means, rhubarbwu/neural-collapse's default; differs on imbalanced classes)")
-      ->check(CLI::IsMember({"sample", "class_means"}))
+      ->check(CLI::IsMember(theory::NamesOf(theory::kGlobalMeanNames)))
       ->capture_default_str();
   geometry->add_flag("--json", flags->json, "Print one JSON object");
   geometry->footer(

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/cross_entropy_loss.hpp>
+#include <dissect/theory/loss_family.hpp>
 #include <dissect/theory/npy.hpp>
 #include <dissect/theory/supcon_loss.hpp>
 #include <iostream>
@@ -219,7 +220,9 @@ std::vector<Command> RegisterLossCommand(CLI::App& app) {
       ->required();
   flags->labels_option = loss->add_option(
       "--labels", flags->labels, "Labels y.npy, int32/int64, shape (N,); without, SC is self-supervised (SimCLR)");
-  loss->add_option("--loss", flags->loss, "supcon or ce")->required()->check(CLI::IsMember({"supcon", "ce"}));
+  loss->add_option("--loss", flags->loss, "supcon or ce")
+      ->required()
+      ->check(CLI::IsMember(theory::NamesOf(theory::kLossFamilyNames)));
   flags->weights_option =
       loss->add_option("--weights", flags->weights, "Classifier W.npy, shape (K, h), for --loss ce");
   flags->reduction_option =
@@ -227,7 +230,7 @@ std::vector<Command> RegisterLossCommand(CLI::App& app) {
                        flags->reduction,
                        "SC: sum (the theory), batch_mean (sum/b), reference (mean over anchors times tau/base_tau), "
                        "positive_mean (sum / anchors with a positive, pytorch-metric-learning's default)")
-          ->check(CLI::IsMember({"sum", "batch_mean", "reference", "positive_mean"}))
+          ->check(CLI::IsMember(theory::NamesOf(theory::kSupConReductionNames)))
           ->capture_default_str();
   flags->base_temperature_option = loss->add_option(
       "--base-temperature", flags->base_temperature, "SC reference reduction: base_tau (default: equal to tau)");

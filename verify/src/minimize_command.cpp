@@ -69,7 +69,7 @@ struct MinimizeFlags {
 
 optim::MinimizeOptions BuildOptions(const MinimizeFlags& flags) {
   optim::MinimizeOptions options;
-  options.loss = optim::ParseLossKind(flags.loss);
+  options.loss = theory::ParseLossFamily(flags.loss);
   options.mode = optim::ParseMode(flags.mode);
   options.num_classes = flags.num_classes;
   options.per_class = flags.per_class;
@@ -193,7 +193,7 @@ void AddResult(const optim::MinimizeOptions& options, const optim::RestartsResul
   report->Add("dim", static_cast<long long>(options.dim));
   report->Add("radius", options.temperature.radius());
   report->Add("temperature", options.temperature.temperature());
-  report->Add("loss", optim::ToString(options.loss));
+  report->Add("loss", theory::ToString(options.loss));
   report->Add("mode", optim::ToString(options.mode));
 }
 
@@ -371,7 +371,7 @@ int RunSweep(const MinimizeFlags& flags) {
           for (int n : flags.sweep_per_class) {
             if (h < 1 || StopOnSignal::Requested() != 0) continue;
             optim::MinimizeOptions options;
-            options.loss = optim::ParseLossKind(loss);
+            options.loss = theory::ParseLossFamily(loss);
             options.num_classes = k;
             options.per_class = n;
             options.dim = h;
@@ -486,7 +486,9 @@ int RunMinimize(const MinimizeFlags& flags) {
 std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   auto f = std::make_shared<MinimizeFlags>();
   CLI::App* cmd = app.add_subcommand("minimize", "Minimize CE or SC over free points: the simplex optimum, measured");
-  cmd->add_option("--loss", f->loss, "supcon or ce")->check(CLI::IsMember({"supcon", "ce"}))->capture_default_str();
+  cmd->add_option("--loss", f->loss, "supcon or ce")
+      ->check(CLI::IsMember(theory::NamesOf(theory::kLossFamilyNames)))
+      ->capture_default_str();
   f->classes_option = cmd->add_option("--classes", f->num_classes, "Number of classes K (>= 2)");
   f->per_class_option = cmd->add_option("--per-class", f->per_class, "Points per class n (balanced)");
   cmd->add_option("--class-counts", f->class_counts, "Points per class, imbalanced, e.g. 10,5,2")->delimiter(',');
@@ -494,10 +496,10 @@ std::vector<Command> RegisterMinimizeCommand(CLI::App& app) {
   f->temperature.AddTo(cmd);
   cmd->add_option("--weight-norm", f->weight_norm, "CE: bound r on W")->capture_default_str();
   cmd->add_option("--norm", f->norm, "CE: row (||w_k|| <= r) or frobenius (||W||_F <= r)")
-      ->check(CLI::IsMember({"row", "frobenius"}))
+      ->check(CLI::IsMember(theory::NamesOf(theory::kWeightNormNames)))
       ->capture_default_str();
   cmd->add_option("--mode", f->mode, "full, multiset, sampled or composition")
-      ->check(CLI::IsMember({"full", "multiset", "sampled", "composition"}))
+      ->check(CLI::IsMember(theory::NamesOf(optim::kModeNames)))
       ->capture_default_str();
   cmd->add_option("--batch-size", f->batch_size, "Batch size b (multiset, sampled)");
   cmd->add_option("--composition", f->composition, "Class counts of the one batch (--mode composition)")

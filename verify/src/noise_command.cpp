@@ -379,13 +379,13 @@ std::vector<Command> RegisterNoiseCommand(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--losses", f->losses, "Losses compared")
       ->delimiter(',')
-      ->check(CLI::IsMember({"ce", "ce-fix", "ce-sphere", "supcon"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kLossKindNames)))
       ->capture_default_str();
   cmd->add_option("--criterion",
                   f->criterion,
                   "Accuracy that decides the fit: probe (the retrained linear probe, for every loss), class-mean, "
                   "classifier, auto (class means for SC, the classifier for CE)")
-      ->check(CLI::IsMember({"auto", "class-mean", "classifier", "probe"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kFitCriterionNames)))
       ->capture_default_str();
   cmd->add_flag("--no-early-stop", f->no_early_stop, "Run the whole budget after the fit");
   (*given)["--fractions"] = cmd->get_option("--fractions");

@@ -743,7 +743,7 @@ std::vector<Command> RegisterReproduceCommand(CLI::App& app) {
       "reproduce",
       "Check the paper's claims on this machine: PASS, FAIL or INCONCLUSIVE with intervals, a report folder");
   cmd->add_option("--profile", f->profile, "quick (default, minutes), cpu (about an hour) or paper (GPU, CIFAR-10)")
-      ->check(CLI::IsMember({"quick", "cpu", "paper"}))
+      ->check(CLI::IsMember(theory::NamesOf(verify::kProfileKindNames)))
       ->capture_default_str();
   cmd->add_option("--out", f->out, "Report folder: report.md, claims.json, meta.json, parts/")->capture_default_str();
   cmd->add_option("--claims", f->claims, "Groups of claims to check: theory, trained, noise")

@@ -48,14 +48,14 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
       ->capture_default_str();
   command->add_option("--test-limit", flags->test_limit, "Use the first N test images (0: all)")->capture_default_str();
   command->add_option("--model", flags->model, "mlp, cnn or resnet18")
-      ->check(CLI::IsMember({"mlp", "cnn", "resnet18"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kArchitectureNames)))
       ->capture_default_str();
   command->add_option("--dim", flags->dim, "Representation dimension h (default 128; resnet18: 512)");
   command->add_option("--hidden", flags->hidden, "Hidden width of the MLP")->capture_default_str();
   command->add_flag("--final-linear", flags->final_linear, "Append a linear layer h -> h (features may be negative)");
   if (with_loss) {
     command->add_option("--loss", flags->loss, "ce, ce-fix, ce-sphere or supcon")
-        ->check(CLI::IsMember({"ce", "ce-fix", "ce-sphere", "supcon"}))
+        ->check(CLI::IsMember(theory::NamesOf(train::kLossKindNames)))
         ->capture_default_str();
   }
   command->add_option("--temperature", flags->temperature, "SC temperature tau (features on the unit sphere)")
@@ -63,7 +63,7 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command
       ->add_option(
           "--supcon-algorithm", flags->supcon_algorithm, "SC loss: dense, tiled (exact, bounded memory) or auto")
-      ->check(CLI::IsMember({"auto", "dense", "tiled"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kSupConAlgorithmNames)))
       ->capture_default_str();
   command
       ->add_option(
@@ -76,7 +76,7 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command->add_option("--momentum", flags->momentum, "SGD momentum")->capture_default_str();
   command->add_option("--weight-decay", flags->weight_decay, "SGD weight decay")->capture_default_str();
   command->add_option("--schedule", flags->schedule, "poly5, cosine or constant")
-      ->check(CLI::IsMember({"poly5", "cosine", "constant"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kScheduleNames)))
       ->capture_default_str();
   command
       ->add_option("--schedule-horizon",
@@ -84,10 +84,10 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
                    "T of the schedule, >= --iterations (0: --iterations): the first steps of a longer schedule")
       ->capture_default_str();
   command->add_option("--sampling", flags->sampling, "iid (with replacement, the paper) or epochs (shuffled)")
-      ->check(CLI::IsMember({"iid", "epochs"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kBatchSamplingNames)))
       ->capture_default_str();
   command->add_option("--augment", flags->augment, "none or crop+flip")
-      ->check(CLI::IsMember({"none", "crop+flip"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kAugmentationNames)))
       ->capture_default_str();
   command->add_option("--seed", flags->seed, "Seed of initialization, batches, augmentation, probe")
       ->capture_default_str();
@@ -100,7 +100,7 @@ std::map<std::string, CLI::Option*> AddTrainFlags(CLI::App* command, TrainFlags*
   command->add_option("--device", flags->device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   command->add_option("--threads", flags->threads, "CPU threads (0: all cores)")->capture_default_str();
   command->add_option("--precision", flags->precision, "float32, or bf16 (autocast of the encoder's forward; for CUDA)")
-      ->check(CLI::IsMember({"float32", "bf16"}))
+      ->check(CLI::IsMember(theory::NamesOf(train::kPrecisionNames)))
       ->capture_default_str();
   command->add_flag("--channels-last", flags->channels_last, "Convolutions in channels-last order (NHWC; for CUDA)");
   std::map<std::string, CLI::Option*> options;

@@ -3,6 +3,7 @@
 // onto a regular simplex) as a measured fact, and what the optimum is where no simplex fits.
 
 #include <Eigen/Core>
+#include <array>
 #include <cstdint>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/temperature.hpp>
@@ -13,20 +14,26 @@
 
 #include "dissect/optim/certificate.hpp"
 #include "dissect/optim/objective.hpp"
+#include "dissect/theory/enum_names.hpp"
+#include "dissect/theory/loss_family.hpp"
 
 namespace dissect::optim {
 
-enum class LossKind { kSupCon, kCrossEntropy };
+// The loss of the free points: theory's LossFamily (kSupCon, kCrossEntropy; names "supcon", "ce").
+using LossKind = theory::LossFamily;
 enum class Mode {
   kFull,         // "full": all N points in one batch (SC) / the mean over all points (CE)
   kMultiset,     // "multiset": SC summed over every multiset batch of size b (the paper's bound), enumerated
   kSampled,      // "sampled": i.i.d. batches with replacement, SGD with the poly-5 schedule (large N)
   kComposition,  // "composition": one SC batch with given class counts
 };
-std::string ToString(LossKind loss);
+// The names of Mode, for ToString, ParseMode and the command line's choices.
+inline constexpr std::array<theory::EnumName<Mode>, 4> kModeNames = {{{Mode::kFull, "full"},
+                                                                      {Mode::kMultiset, "multiset"},
+                                                                      {Mode::kSampled, "sampled"},
+                                                                      {Mode::kComposition, "composition"}}};
 std::string ToString(Mode mode);
-LossKind ParseLossKind(std::string_view name);  // "supcon" | "ce"; throws std::invalid_argument otherwise
-Mode ParseMode(std::string_view name);          // "full" | "multiset" | "sampled" | "composition"
+Mode ParseMode(std::string_view name);  // "full" | "multiset" | "sampled" | "composition"
 
 struct MinimizeOptions {
   LossKind loss = LossKind::kSupCon;

@@ -2,12 +2,14 @@
 // Lower bounds of the CE and SC losses and the SC value at the simplex; docs/theory.md.
 
 #include <Eigen/Core>
+#include <array>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/theory/temperature.hpp"
 
 namespace dissect::theory {
@@ -17,6 +19,9 @@ enum class WeightNorm {
   kRow,        // "row": ||w_k|| <= r for every row
   kFrobenius,  // "frobenius": ||W||_F <= r_F; at the optimum r_F = sqrt(K) * r
 };
+// The names of WeightNorm, for ToString, ParseWeightNorm and the command line's choices.
+inline constexpr std::array<EnumName<WeightNorm>, 2> kWeightNormNames = {
+    {{WeightNorm::kRow, "row"}, {WeightNorm::kFrobenius, "frobenius"}}};
 std::string ToString(WeightNorm norm);
 // Parses "row" or "frobenius"; throws std::invalid_argument otherwise.
 WeightNorm ParseWeightNorm(std::string_view name);

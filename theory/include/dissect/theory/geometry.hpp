@@ -19,6 +19,10 @@ ClassMeans ComputeClassMeans(const Eigen::Ref<const Eigen::MatrixXd>& points,
 // Paper: angular similarity s(u, v) = 1 - arccos(cos(u, v))/pi, in [0, 1]. Throws for a zero or non-finite vector.
 double AngularSimilarity(const Eigen::Ref<const Eigen::VectorXd>& u, const Eigen::Ref<const Eigen::VectorXd>& v);
 
+// The angular similarity of a cosine, 1 - arccos(c)/pi, with c clamped to [-1, 1] (rounding can leave it just
+// outside): the one formula behind AngularSimilarity, the simplex value and the geometry report.
+double AngularSimilarityFromCosine(double cosine);
+
 // s at the simplex: 1 - arccos(-1/(K-1))/pi (0.4645591 for K=10). Throws for K < 2.
 double SimplexAngularSimilarity(int num_classes);
 

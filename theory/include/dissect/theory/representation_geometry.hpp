@@ -6,6 +6,7 @@
 // distance of the class means to the nearest regular simplex.
 
 #include <Eigen/Core>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/theory/npy.hpp"
 #include "dissect/theory/temperature.hpp"
 
@@ -79,6 +81,9 @@ enum class GlobalMean {
   kClassMeans,  // "class_means": the unweighted mean of the K' present class means (rhubarbwu/neural-collapse's
                 // default); the two agree on balanced classes and differ on imbalanced ones
 };
+// The names of GlobalMean, for ToString, ParseGlobalMean and the command line's choices.
+inline constexpr std::array<EnumName<GlobalMean>, 2> kGlobalMeanNames = {
+    {{GlobalMean::kSample, "sample"}, {GlobalMean::kClassMeans, "class_means"}}};
 std::string ToString(GlobalMean mean);  // "sample", "class_means"
 // Parses the names above; throws std::invalid_argument naming the accepted values.
 GlobalMean ParseGlobalMean(std::string_view name);

@@ -7,11 +7,13 @@
 // Anchors without a positive contribute 0.
 
 #include <Eigen/Core>
+#include <array>
 #include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/theory/temperature.hpp"
 
 namespace dissect::theory {
@@ -25,6 +27,12 @@ enum class SupConReduction {
   kPositiveMean,  // "positive_mean": sum / (anchors with at least one positive), pytorch-metric-learning's default
                   // (its average over the non-zero per-anchor losses); 0 where no anchor has a positive
 };
+// The names of SupConReduction, for ToString, ParseSupConReduction and the command line's choices.
+inline constexpr std::array<EnumName<SupConReduction>, 4> kSupConReductionNames = {
+    {{SupConReduction::kSum, "sum"},
+     {SupConReduction::kBatchMean, "batch_mean"},
+     {SupConReduction::kReference, "reference"},
+     {SupConReduction::kPositiveMean, "positive_mean"}}};
 
 // "sum", "batch_mean", "reference", "positive_mean".
 std::string ToString(SupConReduction reduction);

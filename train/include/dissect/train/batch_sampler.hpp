@@ -2,11 +2,13 @@
 // How training batches are drawn (docs/theory.md, Experiments: "batch 256 drawn i.i.d. with replacement (no epochs)"),
 // seeded and with a state that a checkpoint saves, so a resumed run draws exactly the batches of an uninterrupted one.
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "dissect/theory/enum_names.hpp"
 
 namespace dissect::train {
 
@@ -14,6 +16,9 @@ enum class BatchSampling {
   kIidWithReplacement,  // "iid": each index uniform on [0, N), independently (the paper)
   kShuffledEpochs,      // "epochs": a fresh permutation per epoch, batches in its order (a partial batch wraps over)
 };
+// The names of BatchSampling, for ToString, ParseBatchSampling and the command line's choices.
+inline constexpr std::array<theory::EnumName<BatchSampling>, 2> kBatchSamplingNames = {
+    {{BatchSampling::kIidWithReplacement, "iid"}, {BatchSampling::kShuffledEpochs, "epochs"}}};
 
 std::string ToString(BatchSampling sampling);  // "iid", "epochs"
 // Throws std::invalid_argument listing the accepted names.

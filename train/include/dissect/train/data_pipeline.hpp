@@ -4,6 +4,7 @@
 // from a seeded generator whose state a checkpoint saves.
 
 #include <torch/torch.h>
+#include <array>
 
 #include <cstdint>
 #include <random>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/train/image_set.hpp"
 
 namespace dissect::train {
@@ -19,6 +21,9 @@ enum class Augmentation {
   kNone,      // "none"
   kCropFlip,  // "crop+flip": zero-pad by 4, random crop back to H x W, flip left-right with probability 1/2
 };
+// The names of Augmentation, for ToString, ParseAugmentation and the command line's choices.
+inline constexpr std::array<theory::EnumName<Augmentation>, 2> kAugmentationNames = {
+    {{Augmentation::kNone, "none"}, {Augmentation::kCropFlip, "crop+flip"}}};
 
 std::string ToString(Augmentation augmentation);  // "none", "crop+flip"
 // Throws std::invalid_argument listing the accepted names.

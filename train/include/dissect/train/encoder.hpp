@@ -5,11 +5,13 @@
 // features can be negative and the exact simplex is reachable.
 
 #include <torch/torch.h>
+#include <array>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "dissect/theory/enum_names.hpp"
 
 namespace dissect::train {
 
@@ -18,6 +20,9 @@ enum class Architecture {
   kCnn,       // 3 x [conv 3x3, BatchNorm, ReLU] with 32, 64, h channels, max-pool 2 after the first two, mean pool
   kResNet18,  // CIFAR ResNet-18: 3x3 stem (64), no max-pool, BasicBlocks [2,2,2,2], widths 64..512, mean pool
 };
+// The names of Architecture, for ToString, ParseArchitecture and the command line's choices.
+inline constexpr std::array<theory::EnumName<Architecture>, 3> kArchitectureNames = {
+    {{Architecture::kMlp, "mlp"}, {Architecture::kCnn, "cnn"}, {Architecture::kResNet18, "resnet18"}}};
 
 std::string ToString(Architecture architecture);  // "mlp", "cnn", "resnet18"
 // Throws std::invalid_argument listing the accepted names.

@@ -3,11 +3,13 @@
 // conventions as theory/ (a test holds the values equal in float64), differentiable by autograd.
 
 #include <torch/torch.h>
+#include <array>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/theory/temperature.hpp"
 #include "dissect/train/tiled_supcon_loss.hpp"
@@ -20,6 +22,12 @@ enum class LossKind {
   kCrossEntropySphere,  // "ce-sphere": trained W on features projected onto the unit sphere
   kSupCon,              // "supcon": SC on features projected onto the unit sphere, temperature tau
 };
+// The names of LossKind, for ToString, ParseLossKind and the command line's choices.
+inline constexpr std::array<theory::EnumName<LossKind>, 4> kLossKindNames = {
+    {{LossKind::kCrossEntropy, "ce"},
+     {LossKind::kCrossEntropyFixed, "ce-fix"},
+     {LossKind::kCrossEntropySphere, "ce-sphere"},
+     {LossKind::kSupCon, "supcon"}}};
 
 std::string ToString(LossKind kind);  // "ce", "ce-fix", "ce-sphere", "supcon"
 // Throws std::invalid_argument listing the accepted names.

@@ -5,6 +5,7 @@
 // SC and roughly linearly for CE. Replicates repeat the whole experiment with independent flips and seeds; the
 // statistics that decide are dissect::verify's (label_noise_analysis.hpp), not this module's.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -12,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/train/trainer.hpp"
 
 namespace dissect::train {
@@ -22,6 +24,12 @@ enum class FitCriterion {
   kClassifier,  // "classifier": the network's own classifier (CE variants only)
   kProbe,       // "probe": the retrained linear probe (needs probe iterations > 0)
 };
+// The names of FitCriterion, for ToString, ParseFitCriterion and the command line's choices.
+inline constexpr std::array<theory::EnumName<FitCriterion>, 4> kFitCriterionNames = {
+    {{FitCriterion::kAuto, "auto"},
+     {FitCriterion::kClassMean, "class-mean"},
+     {FitCriterion::kClassifier, "classifier"},
+     {FitCriterion::kProbe, "probe"}}};
 
 std::string ToString(FitCriterion criterion);
 // Throws std::invalid_argument listing the accepted names.

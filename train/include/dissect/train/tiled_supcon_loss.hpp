@@ -4,6 +4,7 @@
 // matrices (a batch of 32,768 in float32: about 4 GB each); this one holds a B x tile block and the B x h gradient.
 
 #include <torch/torch.h>
+#include <array>
 
 #include <cstdint>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <utility>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/theory/supcon_loss.hpp"
 #include "dissect/theory/temperature.hpp"
 
@@ -22,6 +24,9 @@ enum class SupConAlgorithm {
   kDense,  // "dense": SupConLoss of losses.hpp (autograd through B x B matrices)
   kTiled,  // "tiled": TiledSupConLoss
 };
+// The names of SupConAlgorithm, for ToString, ParseSupConAlgorithm and the command line's choices.
+inline constexpr std::array<theory::EnumName<SupConAlgorithm>, 3> kSupConAlgorithmNames = {
+    {{SupConAlgorithm::kAuto, "auto"}, {SupConAlgorithm::kDense, "dense"}, {SupConAlgorithm::kTiled, "tiled"}}};
 
 std::string ToString(SupConAlgorithm algorithm);  // "auto", "dense", "tiled"
 // Throws std::invalid_argument listing the accepted names.

@@ -4,6 +4,7 @@
 // and exact resumption: a run stopped at any point (even by SIGKILL) and resumed from its last checkpoint ends with
 // the metrics of an uninterrupted run with the same seed.
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/train/batch_sampler.hpp"
 #include "dissect/train/communicator.hpp"
 #include "dissect/train/data_pipeline.hpp"
@@ -28,6 +30,9 @@ enum class Schedule {
   kCosine,    // "cosine": lr_i = lr0 (1 + cos(pi i/T)) / 2
   kConstant,  // "constant": lr_i = lr0
 };
+// The names of Schedule, for ToString, ParseSchedule and the command line's choices.
+inline constexpr std::array<theory::EnumName<Schedule>, 3> kScheduleNames = {
+    {{Schedule::kPoly5, "poly5"}, {Schedule::kCosine, "cosine"}, {Schedule::kConstant, "constant"}}};
 
 // The arithmetic of the training steps (evaluation and export always run in float32).
 enum class Precision {
@@ -35,6 +40,9 @@ enum class Precision {
   kBfloat16,  // "bf16": the encoder's forward under autocast to bfloat16 (CUDA; the CPU has it too, slowly), the
               // loss and the optimizer in float32
 };
+// The names of Precision, for ToString, ParsePrecision and the command line's choices.
+inline constexpr std::array<theory::EnumName<Precision>, 2> kPrecisionNames = {
+    {{Precision::kFloat32, "float32"}, {Precision::kBfloat16, "bf16"}}};
 
 std::string ToString(Precision precision);
 // Throws std::invalid_argument listing the accepted names.

@@ -3,14 +3,19 @@
 // size). quick is `./run` (minutes on 2 cores), cpu decides on a CPU within an hour, paper is the paper's CIFAR-10
 // settings for a GPU.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+#include "dissect/theory/enum_names.hpp"
 
 namespace dissect::verify {
 
 enum class ProfileKind { kQuick, kCpu, kPaper };
+// The names of ProfileKind, for ToString, ParseProfileKind and the command line's choices.
+inline constexpr std::array<theory::EnumName<ProfileKind>, 3> kProfileKindNames = {
+    {{ProfileKind::kQuick, "quick"}, {ProfileKind::kCpu, "cpu"}, {ProfileKind::kPaper, "paper"}}};
 
 // "quick", "cpu", "paper".
 std::string ToString(ProfileKind kind);

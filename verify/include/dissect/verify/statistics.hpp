@@ -2,6 +2,9 @@
 // Statistics of independent replicates (seeds): means, Student-t intervals of a mean and of paired differences,
 // percentile quantiles. The named tests of `dissect reproduce` (docs/claims.md) are built from these.
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <limits>
 #include <vector>
 
@@ -43,5 +46,19 @@ Interval PairedDifferenceInterval(const std::vector<double>& a, const std::vecto
 
 // The q-quantile (q in [0, 1]) of values sorted ascending, interpolated linearly (numpy's default); NaN for none.
 double SortedQuantile(const std::vector<double>& sorted, double q);  // NaN for a NaN q
+
+// The percentile bootstrap behind every resampled interval of dissect (the power law's exponent, Spearman's rho):
+// `resamples` draws of n indices in [0, n) with replacement from a generator seeded `seed`, `statistic` of each
+// (non-finite values dropped), and the (1 - confidence)/2 and (1 + confidence)/2 quantiles of what is left.
+struct BootstrapInterval {
+  double low = std::numeric_limits<double>::quiet_NaN();
+  double high = std::numeric_limits<double>::quiet_NaN();
+  int samples = 0;  // finite statistics among the resamples
+};
+BootstrapInterval PercentileBootstrap(std::size_t n,
+                                      int resamples,
+                                      double confidence,
+                                      std::uint64_t seed,
+                                      const std::function<double(const std::vector<std::size_t>& indices)>& statistic);
 
 }  // namespace dissect::verify

@@ -3,6 +3,7 @@
 // values. PASS and FAIL need a named test over independent runs and an interval; where the data cannot decide, the
 // verdict is INCONCLUSIVE and `decides` says what would (docs/claims.md).
 
+#include <array>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -10,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dissect/theory/enum_names.hpp"
 #include "dissect/verify/statistics.hpp"
 
 namespace dissect::verify {
@@ -19,6 +21,9 @@ enum class Verdict {
   kFail,          // the data contradict it at the stated confidence
   kInconclusive,  // the test lacks the power to decide
 };
+// The names of Verdict, for ToString, reports and the command line's choices.
+inline constexpr std::array<theory::EnumName<Verdict>, 3> kVerdictNames = {
+    {{Verdict::kPass, "PASS"}, {Verdict::kFail, "FAIL"}, {Verdict::kInconclusive, "INCONCLUSIVE"}}};
 
 // "PASS", "FAIL", "INCONCLUSIVE".
 std::string ToString(Verdict verdict);
