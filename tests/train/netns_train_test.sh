@@ -23,17 +23,22 @@ cleanup() {
   for n in "${ns[@]}"; do ip netns del "$n" 2>/dev/null || true; done
 }
 trap cleanup EXIT
-if ! command -v ip > /dev/null || ! ip netns add "${ns[0]}" 2> "$work.netns.err"; then
-  echo "SKIP: cannot create network namespaces: $(cat "$work.netns.err" 2>/dev/null || echo 'no ip command')"
+# The two "hosts"; any step that the machine refuses (no root, no CAP_SYS_ADMIN, no veth, no iproute2) skips.
+make_hosts() {
+  command -v ip > /dev/null || { echo "no ip command (iproute2)"; return 1; }
+  ip netns add "${ns[0]}" && ip netns add "${ns[1]}" &&
+    ip link add "${dev[0]}" netns "${ns[0]}" type veth peer name "${dev[1]}" netns "${ns[1]}" || return 1
+  for r in 0 1; do
+    ip -n "${ns[$r]}" link set lo up && ip -n "${ns[$r]}" addr add "${addr[$r]}/30" dev "${dev[$r]}" &&
+      ip -n "${ns[$r]}" link set "${dev[$r]}" up || return 1
+  done
+  ip netns exec "${ns[0]}" true
+}
+mkdir -p "$(dirname "$work")"
+if ! make_hosts > "$work.netns.err" 2>&1; then
+  echo "SKIP: cannot create two network namespaces joined by a veth pair: $(tr '\n' ' ' < "$work.netns.err")"
   exit 77
 fi
-ip netns add "${ns[1]}"
-ip link add "${dev[0]}" netns "${ns[0]}" type veth peer name "${dev[1]}" netns "${ns[1]}"
-for r in 0 1; do
-  ip -n "${ns[$r]}" link set lo up
-  ip -n "${ns[$r]}" addr add "${addr[$r]}/30" dev "${dev[$r]}"
-  ip -n "${ns[$r]}" link set "${dev[$r]}" up
-done
 
 rm -rf "$work"
 mkdir -p "$work"
