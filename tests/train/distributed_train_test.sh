@@ -27,8 +27,9 @@ done
 "$dissect" launch --processes 2 --grace 120 "${args[@]}" --loss supcon --iterations 600 --checkpoint-every 20 \
   --dist-timeout 60 --out "$work/killed" > /dev/null 2> "$work/killed.err" &
 launcher=$!
-for _ in $(seq 1 6000); do
+for _ in $(seq 1 60000); do  # waits on the event; 10 minutes is only an outer bound
   [ -f "$work/killed/checkpoint.pt" ] && break
+  kill -0 "$launcher" 2> /dev/null || break
   sleep 0.01
 done
 [ -f "$work/killed/checkpoint.pt" ] || { echo "FAIL: no checkpoint before the kill"; cat "$work/killed.err"; exit 1; }

@@ -13,9 +13,11 @@ args=(train --data fashion-mnist --train-limit 6000 --test-limit 1000 --model ml
 
 "$dissect" "${args[@]}" --out "$work/killed" --json > /dev/null 2>&1 &
 pid=$!
-# Kill as soon as the second checkpoint exists: mid-run, between checkpoints.
-for _ in $(seq 1 6000); do
+# Kill as soon as the first evaluation's checkpoint exists: mid-run, between checkpoints. The wait is on that event;
+# its 10-minute bound is only an outer limit for a machine under load.
+for _ in $(seq 1 60000); do
   if [ -f "$work/killed/checkpoint.pt" ] && [ -f "$work/killed/metrics.csv" ]; then break; fi
+  kill -0 "$pid" 2> /dev/null || break
   sleep 0.01
 done
 kill -9 "$pid"
@@ -40,8 +42,9 @@ done
 status=0
 "$dissect" "${args[@]}" --out "$work/interrupted" > /dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 6000); do
+for _ in $(seq 1 60000); do
   [ -f "$work/interrupted/checkpoint.pt" ] && break
+  kill -0 "$pid" 2> /dev/null || break
   sleep 0.01
 done
 kill -INT "$pid"

@@ -70,8 +70,9 @@ start_rank 0 cut --iterations 600 --checkpoint-every 20 --dist-timeout "$timeout
 rank0=$!
 start_rank 1 cut --iterations 600 --checkpoint-every 20 --dist-timeout "$timeout" --out "$work/cut"
 rank1=$!
-for _ in $(seq 1 12000); do
+for _ in $(seq 1 60000); do  # waits on the event; 10 minutes is only an outer bound
   [ -f "$work/cut/checkpoint.pt" ] && break
+  kill -0 "$rank0" 2> /dev/null || break
   sleep 0.01
 done
 [ -f "$work/cut/checkpoint.pt" ] || { echo "FAIL: no checkpoint before the cut"; cat "$work/cut.0.err"; exit 1; }
