@@ -41,10 +41,13 @@ std::vector<std::string> Arguments(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static NullBuffer null_buffer;
-  static std::ostream null_stream(&null_buffer);
+  // Never destroyed: std::cout keeps pointing at the buffer until libstdc++ flushes it after every static
+  // destructor has run (a function-local static buffer was destroyed first, and that last flush read freed memory:
+  // AddressSanitizer's SEGV in std::ios_base::Init::~Init, 2026-12-08).
+  static NullBuffer* const null_buffer = new NullBuffer;
+  static std::ostream null_stream(null_buffer);
   static const bool silenced = [] {
-    std::cout.rdbuf(&null_buffer);
+    std::cout.rdbuf(null_buffer);
     return true;
   }();
   (void)silenced;
