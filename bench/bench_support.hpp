@@ -7,6 +7,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -47,6 +48,28 @@ inline void ConfigureProcess(int threads) {
   omp_set_num_threads(threads);
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+
+// The CPU this runs on, for the header of a benchmark's table: /proc/cpuinfo's "model name" and the widest x86
+// vector instruction set its "flags" list, e.g. "Intel(R) Xeon(R) Processor, AVX-512". "unknown CPU" and "no AVX"
+// stand in where /proc/cpuinfo has no such line (another kernel, another architecture).
+inline std::string CpuDescription() {
+  std::string model = "unknown CPU";
+  std::string flags;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);) {
+    const auto colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    const std::string key = line.substr(0, line.find_last_not_of(" \t", colon - 1) + 1);
+    const auto value_start = line.find_first_not_of(' ', colon + 1);
+    const std::string value = value_start == std::string::npos ? std::string() : line.substr(value_start);
+    if (key == "model name" && model == "unknown CPU" && !value.empty()) model = value;
+    if (key == "flags" && flags.empty()) flags = " " + value + " ";
+    if (model != "unknown CPU" && !flags.empty()) break;
+  }
+  const auto has = [&](const char* flag) { return flags.find(std::string(" ") + flag + " ") != std::string::npos; };
+  const char* instructions = has("avx512f") ? "AVX-512" : has("avx2") ? "AVX2" : has("avx") ? "AVX" : "no AVX";
+  return model + ", " + instructions;
 }
 
 inline double Seconds(std::chrono::steady_clock::time_point start) {
