@@ -594,8 +594,24 @@ TEST_CASE("SupConOptions: the tile follows the memory budget, and a bad budget i
   options.memory_budget_bytes = 8.0 * 1000 * 128;  // 128 columns of 1000 doubles
   CHECK(options.TileColumns(1000) == 128);
   CHECK(options.TileColumns(10) == 10);
-  options.memory_budget_bytes = 0.0;
-  REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, test::MessageContains("memory_budget_bytes > 0"));
+  SECTION("below the budget, the cache tile: 16 MB, never under 256 columns") {
+    const SupConOptions defaults;
+    CHECK(defaults.TileColumns(4096) == 512);      // 4096 x 512 doubles = 16 MB
+    CHECK(defaults.TileColumns(4096, 4) == 1024);  // floats
+    CHECK(defaults.TileColumns(65536, 4) == 256);  // 64 columns would fit 16 MB: 256, within the 256 MB budget
+    CHECK(defaults.TileColumns(300) == 300);       // one tile
+    SupConOptions whole = defaults;
+    whole.cache_tile_bytes = 1e12;  // the memory budget decides alone
+    CHECK(whole.TileColumns(4096) == 4096);
+    CHECK(whole.TileColumns(16384) == 2048);
+  }
+  SECTION("a bad budget or cache tile") {
+    options.memory_budget_bytes = 0.0;
+    REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, test::MessageContains("memory_budget_bytes > 0"));
+    options.memory_budget_bytes = 1.0;
+    options.cache_tile_bytes = -1.0;
+    REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, test::MessageContains("cache_tile_bytes > 0"));
+  }
 }
 
 // float32, in tiles of 64 anchors, against float64 in one tile on the same (float-rounded) points: value to 1e-5

@@ -9,6 +9,7 @@
 
 #include "blas.hpp"
 #include "dissect/theory/check.hpp"
+#include "vector_exp.hpp"
 
 namespace dissect::theory {
 
@@ -21,12 +22,15 @@ SupConReduction ParseSupConReduction(std::string_view name) {
 void SupConOptions::Validate() const {
   if (base_temperature) RequirePositive("SupConOptions::Validate", "base_temperature", *base_temperature);
   RequirePositive("SupConOptions::Validate", "memory_budget_bytes", memory_budget_bytes);
+  RequirePositive("SupConOptions::Validate", "cache_tile_bytes", cache_tile_bytes);
 }
 
 Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size, int scalar_bytes) const {
-  // b x tile scalars within the budget, at least 64 columns (GEMMs stay efficient) and at most b.
-  const double columns = memory_budget_bytes / (static_cast<double>(std::max(scalar_bytes, 1)) *
-                                                static_cast<double>(std::max<Eigen::Index>(batch_size, 1)));
+  // b x tile scalars within the budget, aiming at the cache tile (at least 256 columns there), at least 64 columns
+  // (GEMMs stay efficient) and at most b.
+  const double column_bytes =
+      static_cast<double>(std::max(scalar_bytes, 1)) * static_cast<double>(std::max<Eigen::Index>(batch_size, 1));
+  const double columns = std::min(memory_budget_bytes / column_bytes, std::max(cache_tile_bytes / column_bytes, 256.0));
   const Eigen::Index floor = std::min<Eigen::Index>(64, batch_size);
   return std::clamp<Eigen::Index>(
       static_cast<Eigen::Index>(std::min(columns, 1e15)), floor, std::max<Eigen::Index>(batch_size, 1));
@@ -63,18 +67,6 @@ Eigen::Index NumAnchorsWithPositives(const Eigen::Ref<const Eigen::VectorXi>& la
 }
 
 namespace {
-
-// Sum of a column of exponentials in double. float32 columns are summed in chunks (vectorized, short enough that
-// float rounding stays at a few ulp) whose partial sums are added in double.
-double SumInDouble(const Eigen::Ref<const Eigen::VectorXd>& column) { return column.sum(); }
-double SumInDouble(const Eigen::Ref<const Eigen::VectorXf>& column) {
-  constexpr Eigen::Index kChunk = 256;
-  double total = 0.0;
-  for (Eigen::Index first = 0; first < column.size(); first += kChunk) {
-    total += static_cast<double>(column.segment(first, std::min(kChunk, column.size() - first)).sum());
-  }
-  return total;
-}
 
 // Batch positions grouped by class: labels can be any int >= 0 (a data set's own codes), so classes are found
 // through a stable sort rather than a table indexed by label. members[first..last) is one class.
@@ -143,15 +135,18 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
   // Per-anchor terms, summed in a fixed order afterwards: the value does not depend on the number of threads.
   std::vector<double> excess_terms(b, 0.0);  // l_i - log P_i
   constexpr Scalar kMinusInf = -std::numeric_limits<Scalar>::infinity();
+  const detail::InstructionSet isa = detail::DetectedInstructionSet();
   for (Eigen::Index tile_first = 0; tile_first < b; tile_first += tile) {
     const Eigen::Index width = std::min(tile, b - tile_first);
     auto sim = workspace.leftCols(width);
     detail::ScaledProductTransposedA<Scalar>(
         points, points.middleCols(tile_first, width), static_cast<Scalar>(inverse_temperature), sim);
-    // Anchors are independent: each owns its column.
-#pragma omp parallel if (b >= 2048)
+    // Anchors are independent: each owns its column. Threads from a quarter of a million entries on (about 0.2 ms
+    // of exponentials).
+#pragma omp parallel if (static_cast<double>(b) * static_cast<double>(width) >= 262144.0)
     {
       std::vector<double> positive_sims;  // this thread's copy of the current anchor's positive similarities
+      std::vector<double> positive_work;  // their residuals, then their exponentials
 #pragma omp for schedule(static)
       for (Eigen::Index j = 0; j < width; ++j) {
         const Eigen::Index i = tile_first + j;
@@ -172,39 +167,31 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
           positive_sum += positive_sims.back();
         }
         const double mean_positive = positive_sum * inverse_positives;
-        double residual = 0.0;         // (1/P) sum delta_j: zero up to the rounding of m
-        double positive_excess = 0.0;  // (1/P) sum expm1(delta_j) >= 0, about mean(delta^2)/2
-        for (const double sim_ij : positive_sims) {
-          const double delta = sim_ij - mean_positive;
-          residual += delta;
-          // expm1 costs several exps; near collapse (the case that needs the precision) five Taylor terms leave a
-          // relative remainder below delta^5/720 < 2e-18 for |delta| < 1e-3.
-          positive_excess +=
-              std::abs(delta) < 1e-3
-                  ? delta * (1.0 + delta * (0.5 + delta * (1.0 / 6.0 + delta * (1.0 / 24.0 + delta * (1.0 / 120.0)))))
-                  : std::expm1(delta);
+        positive_work.resize(positive_sims.size());
+        double residual = 0.0;  // (1/P) sum delta_j: zero up to the rounding of m
+        for (std::size_t k = 0; k < positive_sims.size(); ++k) {
+          positive_work[k] = positive_sims[k] - mean_positive;
+          residual += positive_work[k];
         }
         residual *= inverse_positives;
-        positive_excess *= inverse_positives;
+        // (1/P) sum expm1(delta_j) >= 0, about mean(delta^2)/2: expm1 keeps its relative precision near collapse.
+        const double positive_excess = detail::SumExpMinusOne(isa, positive_work.data(), positives) * inverse_positives;
 
         // The anchor itself is excluded from every sum.
         values[i] = kMinusInf;
-        const Scalar max_sim = column.maxCoeff();
-        // exp(sim_ik - max) for the whole column in one vectorized pass, kept for the softmax. The anchor and its
-        // positives are then set to 0, so the column sums to the negatives' part alone (summed on its own: near
-        // collapse it is tiny next to the positives' part and would be lost in a difference), and the positives'
-        // exponentials are put back from their similarities, in double.
-        column.array() = (column.array() - max_sim).exp();
-        values[i] = Scalar(0);
-        for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) values[members[m]] = Scalar(0);
-        const double negative_sum_exp = SumInDouble(column);
-        double positive_sum_exp = 0.0;
+        const Scalar max_sim = detail::MaxValue(isa, values, b);
+        // exp(sim_ik - max) for the whole column in one vectorized pass, kept for the softmax, with the positives set
+        // to -infinity first (exponential 0), so the pass sums the negatives' part alone (summed on its own: near
+        // collapse it is tiny next to the positives' part and would be lost in a difference); the positives'
+        // exponentials are then put back from their similarities, in double.
+        for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) values[members[m]] = kMinusInf;
+        const double negative_sum_exp = detail::ExpShiftedSum(isa, values, b, max_sim);
+        positive_work = positive_sims;
+        const double positive_sum_exp =
+            detail::ExpShiftedSum(isa, positive_work.data(), positives, static_cast<double>(max_sim));
         std::size_t slot = 0;
         for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
-          if (members[m] == i) continue;
-          const double e = std::exp(positive_sims[slot++] - static_cast<double>(max_sim));
-          values[members[m]] = static_cast<Scalar>(e);
-          positive_sum_exp += e;
+          if (members[m] != i) values[members[m]] = static_cast<Scalar>(positive_work[slot++]);
         }
         const double sum_exp = negative_sum_exp + positive_sum_exp;
         // l_i = (1/P) sum_j -log softmax_ij = log sum_k exp(sim_ik) - m - r, written against its collapsed value
@@ -221,7 +208,7 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
           excess_terms[i] = gap_to_max - residual + std::log(sum_exp) - std::log(static_cast<double>(positives));
         }
         if (with_gradient) {
-          column *= static_cast<Scalar>(1.0 / sum_exp);
+          detail::Scale(isa, values, b, static_cast<Scalar>(1.0 / sum_exp));
           for (Eigen::Index m = class_first[i]; m < class_last[i]; ++m) {
             if (members[m] != i) values[members[m]] -= static_cast<Scalar>(inverse_positives);
           }

@@ -49,12 +49,15 @@ struct SupConOptions {
 
   // Memory for the similarity tile, in bytes: anchors are processed b x tile at a time, tile = budget / (b * size of
   // a scalar) columns (at least 64), so any batch size runs in O(b * tile + b * h) memory with the exact dense
-  // result. The default holds b up to about 5,800 in one tile in float64 (8,192 in float32), the fastest for
-  // repeated calls; b = 16,384 then takes 256 MB, not the 2 GB (float64) of the dense matrix, and b = 65,536 in
-  // float32 the same 256 MB instead of 16 GB.
+  // result: b = 16,384 takes at most 256 MB, not the 2 GB (float64) of the dense matrix, and b = 65,536 in float32
+  // the same 256 MB instead of 16 GB.
   double memory_budget_bytes = 256.0 * 1024 * 1024;
+  // The size of tile aimed at below that budget, for speed: a tile that stays in the caches from its GEMM through its
+  // exponentials to the two gradient GEMMs, but never narrower than 256 columns (narrower GEMMs lose their rate).
+  // The measurements behind the default: docs/results.md, "SC loss".
+  double cache_tile_bytes = 16.0 * 1024 * 1024;
 
-  // Throws std::invalid_argument for a base temperature or memory budget that is not finite and > 0.
+  // Throws std::invalid_argument for a base temperature, memory budget or cache tile that is not finite and > 0.
   void Validate() const;
   // Columns per tile for a batch of batch_size anchors, scalars of scalar_bytes bytes (8: float64, 4: float32).
   Eigen::Index TileColumns(Eigen::Index batch_size, int scalar_bytes = 8) const;
