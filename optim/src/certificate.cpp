@@ -9,7 +9,19 @@
 #include <dissect/theory/check.hpp>
 #include <initializer_list>
 
+#include "dissect/optim/riemannian_hessian_operator.hpp"
+#include "dissect/optim/rotation_orbit.hpp"
+
 namespace dissect::optim {
+
+std::string ToString(CertificateMethod method) { return theory::NameOf(kCertificateMethodNames, method); }
+
+double CertificateZeroTolerance(double scale,
+                                double finite_difference_error,
+                                double tangential_gradient_norm,
+                                double min_radius) {
+  return std::max({1e-9 * scale, 10.0 * finite_difference_error, 10.0 * tangential_gradient_norm / min_radius, 1e-14});
+}
 
 Eigen::Index RotationOrbitDimension(int dim, int span_rank) {
   if (dim < 1 || span_rank < 0 || span_rank > dim) {
@@ -24,7 +36,10 @@ Eigen::Index RotationOrbitDimension(int dim, int span_rank) {
 
 int SpanRank(const Eigen::Ref<const Eigen::MatrixXd>& columns, double relative_tolerance) {
   if (columns.size() == 0) return 0;
-  const Eigen::JacobiSVD<Eigen::MatrixXd> svd(columns);
+  // The Gram matrix squares the singular values, so its rounding (eps * sigma_max^2) hides those below about
+  // sqrt(eps) * sigma_max: below 1e-6 the SVD decides.
+  if (relative_tolerance >= 1e-6) return GramSpanRank(columns, relative_tolerance);
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(columns);
   const auto& singular = svd.singularValues();
   if (singular.size() == 0 || singular[0] == 0.0) return 0;
   int rank = 0;
@@ -50,33 +65,21 @@ RiemannianHessian ComputeRiemannianHessian(const Objective& points_objective,
         fmt::format("not computed: tangent dimension {} exceeds the limit {}", result.tangent_dim, max_tangent_dim);
     return result;
   }
-  points_objective.Evaluate(z, &result.gradient);
-
-  // Per block: an orthonormal basis of the tangent space (the complement of z_b), and the Weingarten coefficient.
-  std::vector<double> curvature;
-  double min_multiplier = std::numeric_limits<double>::infinity();
-  bool has_ball = false;
+  const RiemannianHessianOperator riemannian(points_objective, z, blocks);
+  result.gradient = riemannian.gradient();
+  if (!riemannian.on_spheres()) {
+    result.message = "not computed: " + riemannian.message();
+    return result;
+  }
+  // Per block: an orthonormal basis of the tangent space (the complement of z_b); the Weingarten coefficients and
+  // multipliers are the operator's.
+  const std::vector<double>& curvature = riemannian.curvature();
+  result.min_multiplier = riemannian.min_multiplier();
   for (const Block& block : blocks) {
-    const auto zb = z.segment(block.offset, block.size);
-    const double norm = zb.norm();
-    if (std::abs(norm - block.radius) > 1e-6 * block.radius) {
-      result.message = fmt::format("not computed: a block at offset {} has norm {}, not on its sphere of radius {}",
-                                   block.offset,
-                                   norm,
-                                   block.radius);
-      return result;
-    }
-    const double radial = zb.dot(result.gradient.segment(block.offset, block.size));
-    if (block.kind == BlockKind::kBall) {
-      has_ball = true;
-      min_multiplier = std::min(min_multiplier, -radial / block.radius);
-    }
-    const Eigen::HouseholderQR<Eigen::MatrixXd> qr{Eigen::MatrixXd(zb)};
+    const Eigen::HouseholderQR<Eigen::MatrixXd> qr{Eigen::MatrixXd(z.segment(block.offset, block.size))};
     const Eigen::MatrixXd q = qr.householderQ();
     result.bases.push_back(q.rightCols(block.size - 1));
-    curvature.push_back(radial / (block.radius * block.radius));
   }
-  if (has_ball) result.min_multiplier = min_multiplier;
 
   const Eigen::Index t = result.tangent_dim;
   result.tangent_gradient.resize(t);
@@ -124,6 +127,7 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
                                        Eigen::Index expected_flat,
                                        Eigen::Index max_tangent_dim) {
   HessianCertificate certificate;
+  certificate.method = CertificateMethod::kDense;
   certificate.expected_flat = expected_flat;
   const RiemannianHessian riemannian = ComputeRiemannianHessian(points_objective, z, blocks, max_tangent_dim);
   certificate.tangent_dim = riemannian.tangent_dim;
@@ -152,11 +156,14 @@ HessianCertificate CertifyLocalMinimum(const Objective& points_objective,
   // within a few times that (or 1e-9 of the largest) are not told apart from zero.
   // A point that is stationary only to within a tangential gradient g moves the rotations' zero eigenvalues by
   // about |g| / rho, so that is part of the resolution too.
-  const double asymmetry = riemannian.asymmetry;
   double min_radius = std::numeric_limits<double>::infinity();
   for (const Block& block : blocks) min_radius = std::min(min_radius, block.radius);
-  const double tangential = TangentialGradientNorm(blocks, z, gradient);
-  certificate.zero_tolerance = std::max({1e-9 * scale, 10.0 * asymmetry, 10.0 * tangential / min_radius, 1e-14});
+  certificate.tangential_gradient_norm = TangentialGradientNorm(blocks, z, gradient);
+  certificate.zero_tolerance =
+      CertificateZeroTolerance(scale, riemannian.asymmetry, certificate.tangential_gradient_norm, min_radius);
+  certificate.max_eigenvalue = certificate.eigenvalues[t - 1];
+  certificate.hessian_vector_products = t;
+  certificate.converged = true;
   for (Eigen::Index i = 0; i < t; ++i) {
     const double lambda = certificate.eigenvalues[i];
     certificate.num_near_zero += std::abs(lambda) <= certificate.zero_tolerance;

@@ -31,6 +31,9 @@ constexpr int kStageIterations = 200;
 constexpr double kStageGradientTolerance = 1e-6;
 // Newton polish: the tangent dimension up to which the finite-difference Hessian is built (2 gradients per column).
 constexpr Eigen::Index kPolishMaxTangentDim = 600;
+// The span rank of the certificate: points converged to the precision floor stick out of the simplex's subspace by
+// ~1e-8 of its scale.
+constexpr double kSpanRankTolerance = 1e-5;
 
 bool Balanced(const std::vector<int>& counts) {
   return std::all_of(counts.begin(), counts.end(), [&](int c) { return c == counts.front() && c > 0; });
@@ -658,7 +661,19 @@ Eigen::VectorXd EvaluateResult(const MinimizeOptions& options,
   return z;
 }
 
-// The certificate stage: the Hessian at z of the exact objective (none in sampled mode), where enabled.
+// The matrix-free certificate of a minimization: its rotations act on dim-sized columns, its progress goes to
+// certificate_callback.
+MatrixFreeCertificateOptions MatrixFreeOptions(const MinimizeOptions& options) {
+  MatrixFreeCertificateOptions certificate;
+  certificate.dim = options.dim;
+  certificate.rank_tolerance = kSpanRankTolerance;
+  certificate.seed = options.seed;
+  certificate.callback = options.certificate_callback;
+  return certificate;
+}
+
+// The certificate stage: the Hessian at z of the exact objective (none in sampled mode), where enabled; dense up to
+// max_certificate_dim tangent directions, matrix-free beyond.
 void Certify(const MinimizeOptions& options,
              const MinimizeSetup& setup,
              const StageTrace& stages,
@@ -670,20 +685,15 @@ void Certify(const MinimizeOptions& options,
     return;
   }
   stages.Begin("certificate");
-  const Eigen::Index h = options.dim;
-  const Eigen::Index num_points = setup.labels.size();
-  Eigen::MatrixXd span = result->points;
-  if (options.loss == LossKind::kCrossEntropy) {
-    span.conservativeResize(h, num_points + options.num_classes);
-    span.rightCols(options.num_classes) = result->weights.transpose();
+  const Objective& objective = *setup.problem.objective;
+  if (TangentDimension(setup.blocks) <= options.max_certificate_dim) {
+    // The columns the rotations act on: the points, and for CE the classifier's rows after them.
+    const Eigen::Map<const Eigen::MatrixXd> columns(z.data(), options.dim, z.size() / options.dim);
+    const Eigen::Index flat = RotationOrbitDimension(options.dim, SpanRank(columns, kSpanRankTolerance));
+    result->certificate = CertifyLocalMinimum(objective, z, setup.blocks, flat, options.max_certificate_dim);
+  } else {
+    result->certificate = CertifyLocalMinimumMatrixFree(objective, z, setup.blocks, MatrixFreeOptions(options));
   }
-  // Points converged to the precision floor stick out of the simplex's subspace by ~1e-8 of its scale.
-  // The span's rank (an SVD of h x N) only where the Hessian will be computed: at K = 1,000, h = 1,024 it took
-  // 64 s for a certificate then refused for its size.
-  const bool within_limit = TangentDimension(setup.blocks) <= options.max_certificate_dim;
-  const Eigen::Index flat = within_limit ? RotationOrbitDimension(options.dim, SpanRank(span, 1e-5)) : 0;
-  result->certificate =
-      CertifyLocalMinimum(*setup.problem.objective, z, setup.blocks, flat, options.max_certificate_dim);
   result->min_hessian_eigenvalue = result->certificate.min_eigenvalue;
 }
 
@@ -797,8 +807,16 @@ double EstimateMinimizeBytes(const MinimizeOptions& options) {
     bytes += count * (batch + 2.0) * sizeof(int);
   }
   const double tangent = ce ? parameters : h * n - n;  // SC: each point on its sphere
-  if (options.certificate && options.mode != Mode::kSampled && tangent <= options.max_certificate_dim) {
-    bytes += 3.0 * tangent * tangent * kDouble;  // the dense Hessian, its eigen solver's workspace
+  if (options.certificate && options.mode != Mode::kSampled) {
+    if (tangent <= options.max_certificate_dim) {
+      bytes += 3.0 * tangent * tangent * kDouble;  // the dense Hessian, its eigen solver's workspace
+    } else {
+      // The Lanczos vectors live after the descent's have been freed: u, z and the result's points stay.
+      const double certificate =
+          EstimateMatrixFreeCertificateBytes(MatrixFreeOptions(options), static_cast<Eigen::Index>(parameters)) +
+          3.0 * parameters * kDouble;
+      bytes += std::max(0.0, certificate - vectors * parameters * kDouble);
+    }
   }
   return bytes;
 }

@@ -30,6 +30,14 @@ RestartsResult MinimizeWithRestarts(MinimizeOptions options, int restarts, const
         callbacks.on_stage(r, seed, stage, seconds);
       };
     }
+    options.certificate_callback = nullptr;
+    if (callbacks.on_certificate) {
+      options.certificate_callback = [&](const MatrixFreeCertificateProgress& progress) {
+        const bool stop = callbacks.on_certificate(r, seed, progress);
+        run.stopped = run.stopped || stop;
+        return stop;
+      };
+    }
     MinimizeResult result = Minimize(options);
     run.losses.push_back(result.final_loss);
     if (r == 0 || result.final_loss < run.best.final_loss) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "certificate_fixtures.hpp"
 #include "dissect/optim/block_parametrization.hpp"
 #include "dissect/optim/point_objectives.hpp"
 #include "dissect/theory/regular_simplex.hpp"
@@ -20,42 +21,17 @@ namespace {
 
 using test::BalancedLabels;
 using test::Flatten;
+using test::FullBatch;
 using test::kTightTolerance;
 using test::MessageContains;
 using test::PointsAtVertices;
+using test::QuadraticObjective;
 using test::RandomGaussianPoints;
+using test::SphereBlocks;
 
 // The certificate's Hessian comes from central differences of an exact gradient with step 1e-5 rho: accurate to
 // about 1e-9 relative to the largest eigenvalue.
 constexpr double kHessianTolerance = 1e-6;
-
-// f(z) = c^T z + 0.5 z^T A z over one vector: on a sphere its critical points and Riemannian Hessians are known.
-class QuadraticObjective : public Objective {
- public:
-  QuadraticObjective(Eigen::VectorXd linear, Eigen::MatrixXd quadratic)
-      : linear_(std::move(linear)), quadratic_(std::move(quadratic)) {}
-  Eigen::Index NumParameters() const override { return linear_.size(); }
-  double Evaluate(const Eigen::Ref<const Eigen::VectorXd>& z, Eigen::VectorXd* gradient) const override {
-    if (gradient != nullptr) *gradient = linear_ + quadratic_ * z;
-    return linear_.dot(z) + 0.5 * z.dot(quadratic_ * z);
-  }
-
- private:
-  Eigen::VectorXd linear_;
-  Eigen::MatrixXd quadratic_;
-};
-
-std::vector<Block> SphereBlocks(int num_points, int dim, double radius) {
-  std::vector<Block> blocks;
-  for (int i = 0; i < num_points; ++i) blocks.push_back(Block{dim * i, dim, radius, BlockKind::kSphere});
-  return blocks;
-}
-
-SupConPointObjective FullBatch(int dim, const Eigen::VectorXi& labels) {
-  WeightedBatch all;
-  for (int i = 0; i < labels.size(); ++i) all.indices.push_back(i);
-  return SupConPointObjective(dim, labels, {all});
-}
 
 Eigen::VectorXd UnitVector(int dim, int axis, double radius = 1.0) { return radius * Eigen::VectorXd::Unit(dim, axis); }
 

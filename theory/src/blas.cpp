@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <dissect/theory/matrix_products.hpp>
 #include <vector>
 
 // DISSECT_NO_BLAS (CMake's DISSECT_USE_BLAS=OFF, for a machine without a BLAS): Eigen's own products instead.
@@ -174,3 +175,28 @@ DISSECT_INSTANTIATE_BLAS(float)
 #undef DISSECT_INSTANTIATE_BLAS
 
 }  // namespace dissect::theory::detail
+
+namespace dissect::theory {
+
+void ProductTransposedA(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                        const Eigen::Ref<const Eigen::MatrixXd>& b,
+                        double alpha,
+                        Eigen::Ref<Eigen::MatrixXd> c) {
+  detail::ScaledProductTransposedA<double>(a, b, alpha, c);
+}
+
+void AccumulateProduct(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                       const Eigen::Ref<const Eigen::MatrixXd>& b,
+                       double alpha,
+                       Eigen::Ref<Eigen::MatrixXd> c) {
+  detail::AccumulateProduct<double>(a, b, alpha, c);
+}
+
+void AccumulateProductTransposedB(const Eigen::Ref<const Eigen::MatrixXd>& a,
+                                  const Eigen::Ref<const Eigen::MatrixXd>& b,
+                                  double alpha,
+                                  Eigen::Ref<Eigen::MatrixXd> c) {
+  detail::AccumulateProductTransposedB<double>(a, b, alpha, c);
+}
+
+}  // namespace dissect::theory

@@ -9,6 +9,7 @@
 #include <dissect/optim/restarts.hpp>
 #include <dissect/theory/bounds.hpp>
 #include <dissect/theory/npy.hpp>
+#include <dissect/verify/verdict.hpp>
 #include <iostream>
 #include <memory>
 #include <numeric>
@@ -128,6 +129,24 @@ optim::RestartsResult RunRestarts(const optim::MinimizeOptions& options, int res
     progress->Update(fmt::format("seed {} ({}/{}): {}, {:.1f} s", seed, r + 1, restarts, stage, seconds),
                      /*always=*/true);
   };
+  callbacks.on_certificate = [&](int r, std::uint64_t seed, const optim::MatrixFreeCertificateProgress& step) {
+    if (progress != nullptr) {
+      progress->Update(
+          fmt::format("seed {} ({}/{}): certificate iteration {}, {} Hessian-vector products, "
+                      "eigenvalues {:.6g} (residual {:.2g}) to {:.6g} (residual {:.2g}), {:.1f} s",
+                      seed,
+                      r + 1,
+                      restarts,
+                      step.iteration,
+                      step.hessian_vector_products,
+                      step.extremes.lowest,
+                      step.extremes.lowest_residual,
+                      step.extremes.highest,
+                      step.extremes.highest_residual,
+                      step.seconds));
+    }
+    return StopOnSignal::Requested() != 0;
+  };
   callbacks.stop_requested = [] { return StopOnSignal::Requested() != 0; };
   return optim::MinimizeWithRestarts(options, restarts, callbacks);
 }
@@ -163,21 +182,25 @@ void AddResult(const optim::MinimizeOptions& options, const optim::RestartsResul
   } else {
     report->AddNotComputed("strict_local_minimum_up_to_rotation", "  strict local minimum up to rotation");
   }
+  const optim::HessianCertificate& c = r.certificate;
   report->AddJson("certificate_detail",
-                  {{"computed", r.certificate.computed},
-                   {"tangent_dim", r.certificate.tangent_dim},
-                   {"expected_flat", r.certificate.expected_flat},
-                   {"num_near_zero", r.certificate.num_near_zero},
-                   {"num_negative", r.certificate.num_negative},
-                   {"zero_tolerance",
-                    std::isfinite(r.certificate.zero_tolerance) ? nlohmann::ordered_json(r.certificate.zero_tolerance)
-                                                                : nlohmann::ordered_json(nullptr)},
-                   {"max_abs_flat",
-                    std::isfinite(r.certificate.max_abs_flat) ? nlohmann::ordered_json(r.certificate.max_abs_flat)
-                                                              : nlohmann::ordered_json(nullptr)},
-                   {"min_multiplier",
-                    std::isfinite(r.certificate.min_multiplier) ? nlohmann::ordered_json(r.certificate.min_multiplier)
-                                                                : nlohmann::ordered_json(nullptr)}});
+                  {{"computed", c.computed},
+                   {"method", optim::ToString(c.method)},
+                   {"tangent_dim", c.tangent_dim},
+                   {"expected_flat", c.expected_flat},
+                   {"num_near_zero", c.num_near_zero},
+                   {"num_negative", c.num_negative},
+                   {"zero_tolerance", verify::NumberOrNull(c.zero_tolerance)},
+                   {"max_abs_flat", verify::NumberOrNull(c.max_abs_flat)},
+                   {"min_multiplier", verify::NumberOrNull(c.min_multiplier)},
+                   {"min_eigenvalue", verify::NumberOrNull(c.min_eigenvalue)},
+                   {"max_eigenvalue", verify::NumberOrNull(c.max_eigenvalue)},
+                   {"min_eigenvalue_residual", verify::NumberOrNull(c.min_eigenvalue_residual)},
+                   {"max_eigenvalue_residual", verify::NumberOrNull(c.max_eigenvalue_residual)},
+                   {"hessian_vector_products", c.hessian_vector_products},
+                   {"iterations", c.iterations},
+                   {"converged", c.converged},
+                   {"tangential_gradient_norm", verify::NumberOrNull(c.tangential_gradient_norm)}});
   report->Add("iterations", static_cast<long long>(r.iterations));
   report->Add("seconds", r.seconds);
   report->Add("memory_estimate_bytes", optim::EstimateMinimizeBytes(options), "estimated peak memory (bytes)");

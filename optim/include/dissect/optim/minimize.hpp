@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dissect/optim/certificate.hpp"
+#include "dissect/optim/matrix_free_certificate.hpp"
 #include "dissect/optim/objective.hpp"
 #include "dissect/theory/enum_names.hpp"
 #include "dissect/theory/loss_family.hpp"
@@ -69,9 +70,13 @@ struct MinimizeOptions {
   // (rho^2 K/(K-1) > 7) on problems of up to 600 tangent directions: they finish the between-class geometry that
   // LBFGS cannot resolve when its curvature is ~1e-12 of the within-class one.
   bool newton_polish = true;
-  bool certificate = true;                  // compute the Hessian certificate (small problems)
-  Eigen::Index max_certificate_dim = 3000;  // tangent dimension limit of the certificate
-  IterationCallback callback;               // progress and cancellation (true = stop)
+  bool certificate = true;  // compute the Hessian certificate
+  // Tangent dimensions up to this get the dense certificate (the whole spectrum); beyond it the matrix-free one
+  // (the extremes by Lanczos, memory linear in the parameters).
+  Eigen::Index max_certificate_dim = 3000;
+  IterationCallback callback;  // progress and cancellation (true = stop)
+  // The matrix-free certificate's progress after each Lanczos iteration; true stops it ("not computed: stopped").
+  std::function<bool(const MatrixFreeCertificateProgress&)> certificate_callback;
   // Called as each stage begins ("continuation at radius 2", "lbfgs", "newton", "evaluation", "certificate"), for
   // progress between iterations; the work after the last iteration (evaluation, certificate) can take as long as
   // the iterations at large N.
@@ -122,7 +127,8 @@ MinimizeResult Minimize(const MinimizeOptions& options);
 
 // About the peak memory Minimize(options) uses, in bytes, for refusing a problem that cannot fit before it starts:
 // the parameter-sized vectors (points, gradients, the LBFGS history, Ceres' own), the SC kernel's similarity tile,
-// CE's logits, the sampled mode's evaluation batches and the certificate's dense Hessian. An estimate, not a bound
+// CE's logits, the sampled mode's evaluation batches and the certificate's dense Hessian (or the matrix-free
+// certificate's Lanczos vectors, alive after the descent's are freed). An estimate, not a bound
 // (docs/cli.md, Memory, gives how it compares with measured peaks). Throws what Validate() throws.
 double EstimateMinimizeBytes(const MinimizeOptions& options);
 

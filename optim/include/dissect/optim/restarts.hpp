@@ -19,6 +19,9 @@ struct RestartCallbacks {
   std::function<bool(int restart, std::uint64_t seed, const IterationInfo& info)> on_iteration;
   // As each stage of a restart begins (MinimizeOptions::on_stage), with the seconds since that restart began.
   std::function<void(int restart, std::uint64_t seed, const std::string& stage, double seconds)> on_stage;
+  // After each iteration of a restart's matrix-free certificate (MinimizeOptions::certificate_callback); true stops
+  // that certificate ("not computed: stopped") and ends the run after the restart.
+  std::function<bool(int restart, std::uint64_t seed, const MatrixFreeCertificateProgress& progress)> on_certificate;
   // Asked before each restart after the first; true ends the run there. It catches a stop that arrives where no
   // iteration reports (the evaluation and certificate stages at the end of a restart).
   std::function<bool()> stop_requested;
@@ -34,8 +37,9 @@ struct RestartsResult {
 };
 
 // Runs Minimize with seeds options.seed, options.seed + 1, ... for `restarts` restarts, or fewer where a callback asks
-// to stop; the first always runs, so there is a best result. options.callback and options.on_stage are not used: the
-// callbacks take their place. Throws std::invalid_argument for restarts < 1 and what Minimize() throws.
+// to stop; the first always runs, so there is a best result. options.callback, options.on_stage and
+// options.certificate_callback are not used: the callbacks take their place. Throws std::invalid_argument for restarts
+// < 1 and what Minimize() throws.
 RestartsResult MinimizeWithRestarts(MinimizeOptions options, int restarts, const RestartCallbacks& callbacks = {});
 
 }  // namespace dissect::optim
