@@ -53,6 +53,8 @@ double SupConOptions::ReductionFactor(Eigen::Index batch_size, Eigen::Index anch
   return 1.0;
 }
 
+const char* SupConKernelInstructionSet() { return detail::ToString(detail::DetectedInstructionSet()); }
+
 Eigen::Index NumAnchorsWithPositives(const Eigen::Ref<const Eigen::VectorXi>& labels) {
   std::vector<int> sorted(labels.data(), labels.data() + labels.size());
   std::sort(sorted.begin(), sorted.end());

@@ -82,6 +82,10 @@ struct BasicSupConResult {
 using SupConResult = BasicSupConResult<double>;
 using SupConResultFloat = BasicSupConResult<float>;
 
+// The instruction set the kernel's exponentials, maxima and scaling run on this CPU, picked once per process at run
+// time: "AVX-512F", "AVX2+FMA" or "SSE2" (x86-64; "baseline" elsewhere). The GEMMs run on the system BLAS.
+const char* SupConKernelInstructionSet();
+
 // The anchors of a batch that have a positive: those whose label occurs at least twice. Labels >= 0.
 Eigen::Index NumAnchorsWithPositives(const Eigen::Ref<const Eigen::VectorXi>& labels);
 
