@@ -7,6 +7,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "dissect/optim/certificate.hpp"
+
 namespace dissect::optim {
 namespace {
 
@@ -50,11 +52,7 @@ RiemannianHessianOperator::RiemannianHessianOperator(const Objective& points_obj
   tangential_gradient_norm_ = TangentialGradientNorm(blocks_, z_, gradient_);
 }
 
-Eigen::Index RiemannianHessianOperator::tangent_dim() const {
-  Eigen::Index dim = 0;
-  for (const Block& block : blocks_) dim += block.size - 1;
-  return dim;
-}
+Eigen::Index RiemannianHessianOperator::tangent_dim() const { return TangentDimension(blocks_); }
 
 void RiemannianHessianOperator::ProjectToTangent(Eigen::Ref<Eigen::VectorXd> v) const {
   RequireLength("RiemannianHessianOperator::ProjectToTangent", z_.size(), v.size());
