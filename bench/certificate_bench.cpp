@@ -6,7 +6,8 @@
 // and its eigendecomposition), one Hessian-vector product (two gradients) and one orbit projection, so that the
 // growth in N is visible. Every row runs in its own process; its peak memory is that process's VmHWM.
 //   certificate_bench [--classes 1000] [--dim 1024] [--temperature 0.1] [--threads 2] [--full-per-class 2,5]
-//                     [--sample-points 1000,2000,5000,10000,20000,50000] [--max-iterations 600]
+//                     [--sample-points 2000,5000,10000,20000,50000] [--max-iterations 600]
+// N below 2K is skipped: with one point per class SC has no positives and is 0 everywhere.
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -189,7 +190,7 @@ std::string ChildCommand(const Problem& problem, const char* kind, int num_point
 
 int main(int argc, char** argv) {
   std::string full_text = "2,5";
-  std::string sample_text = "1000,2000,5000,10000,20000,50000";
+  std::string sample_text = "2000,5000,10000,20000,50000";
   std::string child;
   std::vector<char*> numeric_args = {argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -239,25 +240,31 @@ int main(int argc, char** argv) {
               "iters",
               "H v",
               "seconds",
-              "peak GB",
+              "peak MB",
               "smallest",
               "residual",
               "largest",
               "residual",
               "verdict");
+  const auto too_few = [&](int n) {
+    if (n >= 2 * problem.num_classes) return false;
+    std::printf("%8d skipped: fewer than 2 points per class (SC has no positives)\n", n);
+    return true;
+  };
   for (const int per_class : ParseList(full_text)) {
     const int n = per_class * problem.num_classes;
+    if (too_few(n)) continue;
     std::fprintf(stderr, "N = %d: whole certificate...\n", n);
     try {
       const nlohmann::json j = dissect::bench::RunJsonCommand(ChildCommand(problem, "full", n));
-      std::printf("%8d %10lld %9lld %6d %6lld %10.1f %9.2f %12.6g %9.2g %12.6g %9.2g  %s\n",
+      std::printf("%8d %10lld %9lld %6d %6lld %10.1f %9.0f %12.6g %9.2g %12.6g %9.2g  %s\n",
                   n,
                   j["tangent_dim"].get<long long>(),
                   j["expected_flat"].get<long long>(),
                   j["iterations"].get<int>(),
                   j["products"].get<long long>(),
                   j["seconds"].get<double>(),
-                  j["peak_bytes"].get<double>() / 1e9,
+                  j["peak_bytes"].get<double>() / 1e6,
                   j["min_eigenvalue"].get<double>(),
                   j["min_residual"].get<double>(),
                   j["max_eigenvalue"].get<double>(),
@@ -280,12 +287,13 @@ int main(int argc, char** argv) {
       "S eigen s",
       "projection s",
       "H v s",
-      "peak GB");
+      "peak MB");
   for (const int n : ParseList(sample_text)) {
+    if (too_few(n)) continue;
     std::fprintf(stderr, "N = %d: pieces...\n", n);
     try {
       const nlohmann::json j = dissect::bench::RunJsonCommand(ChildCommand(problem, "pieces", n));
-      std::printf("%8d %10lld %9lld %11.3f %11.3f %12.3f %12.3f %9.2f\n",
+      std::printf("%8d %10lld %9lld %11.3f %11.3f %12.3f %12.3f %9.0f\n",
                   n,
                   j["tangent_dim"].get<long long>(),
                   j["expected_flat"].get<long long>(),
@@ -293,7 +301,7 @@ int main(int argc, char** argv) {
                   j["orbit_seconds"].get<double>(),
                   j["projection_seconds"].get<double>(),
                   j["product_seconds"].get<double>(),
-                  j["peak_bytes"].get<double>() / 1e9);
+                  j["peak_bytes"].get<double>() / 1e6);
     } catch (const std::exception& error) {
       std::printf("%8d failed: %s\n", n, error.what());
     }

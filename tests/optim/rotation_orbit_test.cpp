@@ -4,6 +4,7 @@
 #include "dissect/optim/rotation_orbit.hpp"
 
 #include <Eigen/Core>
+#include <Eigen/SVD>
 #include <stdexcept>
 
 #include "catch.hpp"
@@ -111,6 +112,17 @@ TEST_CASE("GramSpanRank: agrees with the SVD's rank on low-rank, wide and tall m
       REQUIRE(SpanRank(columns, 1e-8) == expected);
     }
   }
+}
+
+TEST_CASE("GramSpanRank: a simplex perturbed at 1e-8 of its scale, as a minimizer, has the SVD's rank",
+          "[certificate]") {
+  const Eigen::MatrixXd points = PointsAtVertices(theory::RegularSimplex(40, 64, 3.0, 5), BalancedLabels(40, 3)) +
+                                 1e-8 * RandomGaussianPoints(64, 120, 6);
+  const Eigen::VectorXd singular = Eigen::BDCSVD<Eigen::MatrixXd>(points).singularValues();
+  const int svd_rank = static_cast<int>((singular.array() > 1e-5 * singular[0]).count());
+  REQUIRE(svd_rank == 39);
+  REQUIRE(GramSpanRank(points, 1e-5) == svd_rank);
+  REQUIRE(RotationOrbitProjection(points).span_rank() == svd_rank);
 }
 
 TEST_CASE("RotationOrbitProjection: bad shapes and tolerances throw", "[certificate]") {
