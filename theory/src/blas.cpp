@@ -40,6 +40,30 @@ void sgemm_(const char* transa,
             const int* ldc,
             std::size_t transa_length,
             std::size_t transb_length);
+void dsyrk_(const char* uplo,
+            const char* trans,
+            const int* n,
+            const int* k,
+            const double* alpha,
+            const double* a,
+            const int* lda,
+            const double* beta,
+            double* c,
+            const int* ldc,
+            std::size_t uplo_length,
+            std::size_t trans_length);
+void ssyrk_(const char* uplo,
+            const char* trans,
+            const int* n,
+            const int* k,
+            const float* alpha,
+            const float* a,
+            const int* lda,
+            const float* beta,
+            float* c,
+            const int* ldc,
+            std::size_t uplo_length,
+            std::size_t trans_length);
 }
 
 #endif
@@ -81,7 +105,51 @@ void Fortran(const char* ta,
   sgemm_(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, 1, 1);
 }
 
+void FortranSyrk(const int* n,
+                 const int* k,
+                 const double* alpha,
+                 const double* a,
+                 const int* lda,
+                 const double* beta,
+                 double* c,
+                 const int* ldc) {
+  dsyrk_("L", "T", n, k, alpha, a, lda, beta, c, ldc, 1, 1);
+}
+
+void FortranSyrk(const int* n,
+                 const int* k,
+                 const float* alpha,
+                 const float* a,
+                 const int* lda,
+                 const float* beta,
+                 float* c,
+                 const int* ldc) {
+  ssyrk_("L", "T", n, k, alpha, a, lda, beta, c, ldc, 1, 1);
+}
+
 #endif
+
+// op(a(i, j), a(j, i)) for every i >= j of a square matrix, in blocks of 16 x 16: the strided side (row j) of a
+// block stays in the L1 cache. Block columns over the threads for large matrices; each pair is visited once, so
+// the result does not depend on the threads.
+template <typename Scalar, typename Operation>
+void ForEachLowerPair(Eigen::Ref<Matrix<Scalar>> a, Operation op) {
+  constexpr Eigen::Index kBlock = 16;
+  const Eigen::Index n = a.rows();
+  const Eigen::Index ld = a.outerStride();
+  Scalar* data = a.data();
+#pragma omp parallel for schedule(dynamic, 4) if (n * n >= (1 << 18))
+  for (Eigen::Index jb = 0; jb < n; jb += kBlock) {
+    for (Eigen::Index ib = jb; ib < n; ib += kBlock) {
+      const Eigen::Index i_end = std::min(ib + kBlock, n);
+      for (Eigen::Index j = jb; j < std::min(jb + kBlock, n); ++j) {
+        Scalar* column = data + j * ld;  // a(., j)
+        Scalar* row = data + j;          // a(j, .), stride ld
+        for (Eigen::Index i = std::max(ib, j); i < i_end; ++i) op(column[i], row[i * ld]);
+      }
+    }
+  }
+}
 
 // c = alpha op_a(A) op_b(B) + beta c, with c already sized m x n.
 template <typename Scalar>
@@ -133,6 +201,31 @@ void ScaledProductTransposedA(const Eigen::Ref<const Matrix<Scalar>>& a,
 }
 
 template <typename Scalar>
+void ScaledGram(const Eigen::Ref<const Matrix<Scalar>>& a, Scalar alpha, Eigen::Ref<Matrix<Scalar>> c) {
+  const int n = static_cast<int>(c.rows());
+  const int k = static_cast<int>(a.rows());
+  if (n == 0) return;
+#ifdef DISSECT_NO_BLAS
+  c.template triangularView<Eigen::Lower>() = alpha * (a.transpose() * a);
+#else
+  if (k == 0) {
+    c.setZero();
+    return;
+  }
+  const int lda = static_cast<int>(std::max<Eigen::Index>(1, a.outerStride()));
+  const int ldc = static_cast<int>(std::max<Eigen::Index>(1, c.outerStride()));
+  const Scalar beta = Scalar(0);
+  FortranSyrk(&n, &k, &alpha, a.data(), &lda, &beta, c.data(), &ldc);
+#endif
+  ForEachLowerPair<Scalar>(c, [](Scalar& lower, Scalar& upper) { upper = lower; });
+}
+
+template <typename Scalar>
+void AddTransposeInPlace(Eigen::Ref<Matrix<Scalar>> a) {
+  ForEachLowerPair<Scalar>(a, [](Scalar& lower, Scalar& upper) { lower = upper = lower + upper; });
+}
+
+template <typename Scalar>
 void AccumulateProduct(const Eigen::Ref<const Matrix<Scalar>>& a,
                        const Eigen::Ref<const Matrix<Scalar>>& b,
                        Scalar alpha,
@@ -155,19 +248,21 @@ Scalar* ThreadWorkspace(Eigen::Index size) {
   return buffer.data();
 }
 
-#define DISSECT_INSTANTIATE_BLAS(Scalar)                                                      \
-  template void ScaledProductTransposedA<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&,     \
-                                                 const Eigen::Ref<const Matrix<Scalar>>&,     \
-                                                 Scalar,                                      \
-                                                 Eigen::Ref<Matrix<Scalar>>);                 \
-  template void AccumulateProduct<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&,            \
-                                          const Eigen::Ref<const Matrix<Scalar>>&,            \
-                                          Scalar,                                             \
-                                          Eigen::Ref<Matrix<Scalar>>);                        \
-  template void AccumulateProductTransposedB<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&, \
-                                                     const Eigen::Ref<const Matrix<Scalar>>&, \
-                                                     Scalar,                                  \
-                                                     Eigen::Ref<Matrix<Scalar>>);             \
+#define DISSECT_INSTANTIATE_BLAS(Scalar)                                                                         \
+  template void ScaledProductTransposedA<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&,                        \
+                                                 const Eigen::Ref<const Matrix<Scalar>>&,                        \
+                                                 Scalar,                                                         \
+                                                 Eigen::Ref<Matrix<Scalar>>);                                    \
+  template void ScaledGram<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&, Scalar, Eigen::Ref<Matrix<Scalar>>); \
+  template void AddTransposeInPlace<Scalar>(Eigen::Ref<Matrix<Scalar>>);                                         \
+  template void AccumulateProduct<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&,                               \
+                                          const Eigen::Ref<const Matrix<Scalar>>&,                               \
+                                          Scalar,                                                                \
+                                          Eigen::Ref<Matrix<Scalar>>);                                           \
+  template void AccumulateProductTransposedB<Scalar>(const Eigen::Ref<const Matrix<Scalar>>&,                    \
+                                                     const Eigen::Ref<const Matrix<Scalar>>&,                    \
+                                                     Scalar,                                                     \
+                                                     Eigen::Ref<Matrix<Scalar>>);                                \
   template Scalar* ThreadWorkspace<Scalar>(Eigen::Index);
 
 DISSECT_INSTANTIATE_BLAS(double)

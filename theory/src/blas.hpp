@@ -19,6 +19,15 @@ void ScaledProductTransposedA(const Eigen::Ref<const Matrix<Scalar>>& a,
                               Scalar alpha,
                               Eigen::Ref<Matrix<Scalar>> c);
 
+// c = alpha * A^T A (SYRK: half the flops of the GEMM), the whole symmetric matrix: the lower triangle from BLAS,
+// mirrored into the upper one. A: k x m, c: m x m already sized.
+template <typename Scalar>
+void ScaledGram(const Eigen::Ref<const Matrix<Scalar>>& a, Scalar alpha, Eigen::Ref<Matrix<Scalar>> c);
+
+// a = a + a^T for a square matrix, in place (each entry one addition).
+template <typename Scalar>
+void AddTransposeInPlace(Eigen::Ref<Matrix<Scalar>> a);
+
 // c += alpha * A * B (GEMM). A: m x k, B: k x n, c: m x n.
 template <typename Scalar>
 void AccumulateProduct(const Eigen::Ref<const Matrix<Scalar>>& a,
