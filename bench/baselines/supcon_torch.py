@@ -98,7 +98,11 @@ def bench_optimum(args):
         optimizer = torch.optim.LBFGS([param], lr=1, max_iter=20, history_size=20, line_search_fn="strong_wolfe",
                                       tolerance_grad=0.0, tolerance_change=0.0)
 
+        evaluations = 0
+
         def closure():
+            nonlocal evaluations
+            evaluations += 1
             optimizer.zero_grad()
             loss = loss_of(param)
             loss.backward()
@@ -115,7 +119,7 @@ def bench_optimum(args):
             if (value - bound) <= args.gap * abs(bound) or elapsed > args.time_limit:
                 break
         return {"method": "lbfgs", "seconds": elapsed, "value": value, "rel_gap": (value - bound) / abs(bound),
-                "reached": (value - bound) <= args.gap * abs(bound), "outer_steps": steps,
+                "reached": (value - bound) <= args.gap * abs(bound), "outer_steps": steps, "evaluations": evaluations,
                 "threads": torch.get_num_threads()}
 
     # Projected gradient descent: step, renormalize (the method of the authors' notebooks), for a fixed time.
