@@ -1,5 +1,8 @@
 #include "vector_exp.hpp"
 
+#include <cstdlib>
+#include <string>
+
 // The kernels are written once, on GCC's generic vectors, as templates over the vector types of one instruction set
 // (its native width: 2, 4 or 8 doubles), and inlined into one function per instruction set compiled for its target
 // with the target attribute. Every loop walks blocks of 16 elements and every sum keeps one partial sum per position
@@ -349,9 +352,23 @@ bool Supported(InstructionSet value) {
 }
 
 InstructionSet DetectedInstructionSet() {
-  static const InstructionSet detected = Supported(InstructionSet::kAvx512) ? InstructionSet::kAvx512
-                                         : Supported(InstructionSet::kAvx2) ? InstructionSet::kAvx2
-                                                                            : InstructionSet::kBaseline;
+  static const InstructionSet detected = [] {
+    InstructionSet widest = Supported(InstructionSet::kAvx512) ? InstructionSet::kAvx512
+                            : Supported(InstructionSet::kAvx2) ? InstructionSet::kAvx2
+                                                               : InstructionSet::kBaseline;
+    // DISSECT_INSTRUCTION_SET=sse2|avx2 runs a narrower set than the CPU's widest (to measure or test it there); a
+    // wider one than the CPU runs, or another word, is ignored.
+    const char* requested = std::getenv("DISSECT_INSTRUCTION_SET");
+    if (requested != nullptr) {
+      const std::string name(requested);
+      const InstructionSet asked = name == "sse2" || name == "baseline" ? InstructionSet::kBaseline
+                                   : name == "avx2"                     ? InstructionSet::kAvx2
+                                   : name == "avx512"                   ? InstructionSet::kAvx512
+                                                                        : widest;
+      if (Supported(asked) && static_cast<int>(asked) <= static_cast<int>(widest)) widest = asked;
+    }
+    return widest;
+  }();
   return detected;
 }
 

@@ -18,7 +18,8 @@ namespace dissect::theory::detail {
 enum class InstructionSet { kBaseline, kAvx2, kAvx512 };
 
 // The widest instruction set both this CPU and its operating system support; kBaseline is what the compiler targets
-// by default (SSE2 on x86-64; on other architectures the only one). Decided once per process.
+// by default (SSE2 on x86-64; on other architectures the only one). Decided once per process; the environment
+// variable DISSECT_INSTRUCTION_SET=sse2 or avx2 asks for a narrower one (docs/development.md, Benchmarks).
 InstructionSet DetectedInstructionSet();
 const char* ToString(InstructionSet value);  // "SSE2" (x86-64) or "baseline", "AVX2+FMA", "AVX-512F"
 
