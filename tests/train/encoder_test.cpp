@@ -4,6 +4,7 @@
 
 #include "catch.hpp"
 #include "dissect/train/encoder.hpp"
+#include "dissect/train/relu_max_pool.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -15,6 +16,23 @@ std::int64_t NumParameters(train::Encoder& encoder) {
   std::int64_t count = 0;
   for (const auto& p : encoder->parameters()) count += p.numel();
   return count;
+}
+
+// Equal bit for bit (NaN equal to the same NaN, -0 apart from +0): the tensors' bits as integers.
+bool SameBits(const torch::Tensor& a, const torch::Tensor& b) {
+  if (!a.defined() || !b.defined() || a.sizes() != b.sizes() || a.scalar_type() != b.scalar_type()) return false;
+  const auto bits = a.scalar_type() == torch::kDouble ? torch::kLong : torch::kInt;
+  return a.contiguous().view(bits).equal(b.contiguous().view(bits));
+}
+
+// Activations with what max-pool must break ties on: zeros of both signs, repeated values, NaN.
+torch::Tensor AwkwardActivations(torch::IntArrayRef sizes, torch::ScalarType dtype) {
+  torch::Tensor x = torch::randn(sizes, torch::TensorOptions().dtype(dtype));
+  x = torch::where(torch::rand(sizes) < 0.3, torch::zeros_like(x), x);
+  x = torch::where(torch::rand(sizes) < 0.1, torch::full_like(x, -0.0), x);
+  x = torch::where(torch::rand(sizes) < 0.1, torch::full_like(x, 0.5), x);
+  x.view(-1)[5] = std::numeric_limits<double>::quiet_NaN();
+  return x;
 }
 
 }  // namespace
@@ -84,4 +102,57 @@ TEST_CASE("EncoderOptions: impossible sizes and an unknown architecture are refu
   REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, MessageContains("at least 4 x 4"));
   REQUIRE_THROWS_MATCHES(
       train::ParseArchitecture("vgg"), std::invalid_argument, MessageContains("mlp, cnn or resnet18"));
+}
+
+TEST_CASE("ReluMaxPool2d: the values and gradients of relu then max_pool2d bit for bit, ties, -0 and NaN included") {
+  torch::manual_seed(11);
+  for (const auto dtype : {torch::kFloat, torch::kDouble}) {
+    for (const std::vector<std::int64_t>& sizes : {std::vector<std::int64_t>{3, 2, 5, 7},
+                                                   std::vector<std::int64_t>{2, 3, 4, 4},
+                                                   std::vector<std::int64_t>{1, 1, 2, 3},
+                                                   std::vector<std::int64_t>{64, 32, 28, 28}}) {
+      const torch::Tensor x = AwkwardActivations(sizes, dtype);
+      torch::Tensor grad = torch::randn({sizes[0], sizes[1], sizes[2] / 2, sizes[3] / 2}, x.options());
+      grad = torch::where(torch::rand(grad.sizes()) < 0.1, torch::full_like(grad, -0.0), grad);
+      const torch::Tensor expected_input = x.clone().requires_grad_(true);
+      const torch::Tensor input = x.clone().requires_grad_(true);
+      const torch::Tensor expected = torch::max_pool2d(torch::relu(expected_input), 2);
+      const torch::Tensor fused = train::ReluMaxPool2d(input);
+      CHECK(SameBits(fused, expected));
+      expected.backward(grad);
+      fused.backward(grad);
+      CHECK(SameBits(input.grad(), expected_input.grad()));
+      torch::NoGradGuard no_grad;
+      CHECK(SameBits(train::ReluMaxPool2d(x), expected.detach()));
+    }
+  }
+  // Channels-last input goes through LibTorch's own two operations.
+  const torch::Tensor x = torch::randn({2, 3, 6, 6}).contiguous(torch::MemoryFormat::ChannelsLast);
+  CHECK(SameBits(train::ReluMaxPool2d(x), torch::max_pool2d(torch::relu(x), 2)));
+}
+
+TEST_CASE("Encoder: the CNN's fused ReLU and max-pool give the features and gradients of its modules one by one") {
+  train::EncoderOptions options;
+  options.architecture = train::Architecture::kCnn;
+  options.dim = 16;
+  torch::manual_seed(5);
+  train::Encoder fused(options);
+  torch::manual_seed(5);
+  train::Encoder modules(options);
+  const torch::Tensor images = torch::randn({8, 1, 28, 28});
+  const torch::Tensor weights = torch::randn({8, 16});
+  auto* body = modules->children().at(0)->as<torch::nn::SequentialImpl>();
+  REQUIRE(body != nullptr);
+  torch::Tensor expected = images;
+  for (auto& module : *body) expected = module.forward(expected);
+  const torch::Tensor features = fused->forward(images);
+  CHECK(SameBits(features, expected));
+  (features * weights).sum().backward();
+  (expected * weights).sum().backward();
+  const auto fused_parameters = fused->named_parameters(), module_parameters = modules->named_parameters();
+  REQUIRE(fused_parameters.size() == module_parameters.size());
+  for (std::size_t i = 0; i < fused_parameters.size(); ++i) {
+    INFO(fused_parameters[i].key());
+    CHECK(SameBits(fused_parameters[i].value().grad(), module_parameters[i].value().grad()));
+  }
 }

@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "dissect/theory/check.hpp"
+#include "dissect/train/relu_max_pool.hpp"
 #include "dissect/train/sync_batch_norm.hpp"
 
 namespace dissect::train {
@@ -88,6 +89,32 @@ nn::Sequential MakeResNet18(const EncoderOptions& o) {
   return net;
 }
 
+// A ReLU followed by a 2 x 2 max-pool (the CNN's first two stages): the two are one pass (ReluMaxPool2d), with the
+// same numbers. The module list stays as it is, so that parameter names and checkpoints do not change.
+bool IsReluMaxPool2(const nn::Sequential& body, std::size_t i) {
+  if (i + 1 >= body->size()) return false;
+  const auto* relu = body->ptr(i)->as<nn::ReLUImpl>();
+  const auto* pool = body->ptr(i + 1)->as<nn::MaxPool2dImpl>();
+  if (relu == nullptr || pool == nullptr || relu->options.inplace()) return false;
+  const nn::MaxPool2dOptions& o = pool->options;
+  const auto all = [](const torch::ExpandingArray<2>& a, std::int64_t v) { return a->at(0) == v && a->at(1) == v; };
+  return all(o.kernel_size(), 2) && all(o.stride(), 2) && all(o.padding(), 0) && all(o.dilation(), 1) && !o.ceil_mode();
+}
+
+torch::Tensor ForwardSequential(nn::Sequential& body, torch::Tensor x) {
+  auto module = body->begin();
+  for (std::size_t i = 0; i < body->size(); ++i, ++module) {
+    if (IsReluMaxPool2(body, i)) {
+      x = ReluMaxPool2d(x);
+      ++i;
+      ++module;
+    } else {
+      x = module->forward(x);
+    }
+  }
+  return x;
+}
+
 }  // namespace
 
 std::string ToString(Architecture value) { return theory::NameOf(kArchitectureNames, value); }
@@ -148,7 +175,7 @@ EncoderImpl::EncoderImpl(const EncoderOptions& options) : options_(options) {
 }
 
 torch::Tensor EncoderImpl::forward(const torch::Tensor& images) {
-  torch::Tensor features = body_->forward(images);
+  torch::Tensor features = ForwardSequential(body_, images);
   return final_linear_ ? final_linear_->forward(features) : features;
 }
 
