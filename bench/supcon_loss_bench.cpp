@@ -160,7 +160,7 @@ int main(int argc, char** argv) {
   // The Gram matrix and the two products of the gradient: 3 GEMMs of 2 b^2 h flops.
   const double flops = 3.0 * 2.0 * static_cast<double>(num_points) * num_points * dim;
   const double ours_gflops = flops / ours / 1e9;
-  const Eigen::Index tile = options.TileColumns(num_points);
+  const Eigen::Index tile = options.TileColumns(num_points, 8, dim);
   std::fprintf(stderr, "measuring the kernel's GEMMs and exponentials alone...\n");
   const double gemms = GemmsAlone(points, tile, repeats);
   const double exponentials = ExponentialsAlone(num_points, tile, repeats);

@@ -796,8 +796,9 @@ double EstimateMinimizeBytes(const MinimizeOptions& options) {
     bytes += 4.0 * n * k * kDouble;  // logits, probabilities and their gradient, N x K
   } else {
     const theory::SupConOptions kernel;
-    const double tile =
-        std::min<double>(batch, static_cast<double>(kernel.TileColumns(static_cast<Eigen::Index>(batch))));
+    const double tile = std::min<double>(
+        batch,
+        static_cast<double>(kernel.TileColumns(static_cast<Eigen::Index>(batch), 8, static_cast<Eigen::Index>(h))));
     bytes += 2.0 * batch * tile * kDouble + 4.0 * batch * h * kDouble;  // similarity tile; a batch's points, gradient
   }
   if (options.mode == Mode::kSampled) bytes += options.evaluation_batches * (batch + 1.0) * sizeof(int);

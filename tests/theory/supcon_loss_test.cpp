@@ -596,10 +596,13 @@ TEST_CASE("SupConOptions: the tile follows the memory budget, and a bad budget i
   CHECK(options.TileColumns(10) == 10);
   SECTION("below the budget, the cache tile: 16 MB, never under 256 columns") {
     const SupConOptions defaults;
-    CHECK(defaults.TileColumns(4096) == 512);      // 4096 x 512 doubles = 16 MB
-    CHECK(defaults.TileColumns(4096, 4) == 1024);  // floats
-    CHECK(defaults.TileColumns(65536, 4) == 256);  // 64 columns would fit 16 MB: 256, within the 256 MB budget
-    CHECK(defaults.TileColumns(300) == 300);       // one tile
+    CHECK(defaults.TileColumns(4096) == 512);             // 4096 x 512 doubles = 16 MB
+    CHECK(defaults.TileColumns(4096, 4) == 1024);         // floats
+    CHECK(defaults.TileColumns(65536, 4) == 256);         // 64 columns would fit 16 MB: 256, within the 256 MB budget
+    CHECK(defaults.TileColumns(300) == 300);              // one tile
+    CHECK(defaults.TileColumns(4096, 8, 128) == 512);     // h below 256 changes nothing
+    CHECK(defaults.TileColumns(20000, 8, 1024) == 1024);  // never narrower than h (the budget allows 1677)
+    CHECK(defaults.TileColumns(200000, 8, 1024) == 167);  // the budget first
     SupConOptions whole = defaults;
     whole.cache_tile_bytes = 1e12;  // the memory budget decides alone
     CHECK(whole.TileColumns(4096) == 4096);

@@ -25,12 +25,13 @@ void SupConOptions::Validate() const {
   RequirePositive("SupConOptions::Validate", "cache_tile_bytes", cache_tile_bytes);
 }
 
-Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size, int scalar_bytes) const {
-  // b x tile scalars within the budget, aiming at the cache tile (at least 256 columns there), at least 64 columns
-  // (GEMMs stay efficient) and at most b.
+Eigen::Index SupConOptions::TileColumns(Eigen::Index batch_size, int scalar_bytes, Eigen::Index dim) const {
+  // b x tile scalars within the budget, aiming at the cache tile (at least max(256, h) columns there), at least 64
+  // columns (GEMMs stay efficient) and at most b.
   const double column_bytes =
       static_cast<double>(std::max(scalar_bytes, 1)) * static_cast<double>(std::max<Eigen::Index>(batch_size, 1));
-  const double columns = std::min(memory_budget_bytes / column_bytes, std::max(cache_tile_bytes / column_bytes, 256.0));
+  const double columns = std::min(memory_budget_bytes / column_bytes,
+                                  std::max({cache_tile_bytes / column_bytes, 256.0, static_cast<double>(dim)}));
   const Eigen::Index floor = std::min<Eigen::Index>(64, batch_size);
   return std::clamp<Eigen::Index>(
       static_cast<Eigen::Index>(std::min(columns, 1e15)), floor, std::max<Eigen::Index>(batch_size, 1));
@@ -130,7 +131,7 @@ BasicSupConResult<Scalar> SupConLossImpl(const Eigen::Ref<const detail::Matrix<S
   // accumulated tile by tile: Z A_tile into the tile's columns, Z_tile A_tile^T into all of them. With one tile
   // (b^2 scalars within the cache tile and the budget) this is the dense computation, in half the flops: the Gram
   // matrix by SYRK (symmetric), and A + A^T formed in place for one GEMM.
-  const Eigen::Index tile = options.TileColumns(b, static_cast<int>(sizeof(Scalar)));
+  const Eigen::Index tile = options.TileColumns(b, static_cast<int>(sizeof(Scalar)), points.rows());
   const bool one_tile = tile >= b;
   Eigen::Map<detail::Matrix<Scalar>> workspace(detail::ThreadWorkspace<Scalar>(b * tile), b, tile);
   BasicSupConResult<Scalar> result;

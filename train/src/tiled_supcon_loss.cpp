@@ -161,9 +161,12 @@ std::pair<torch::Tensor, torch::Tensor> TiledSupConLossByTorchOps(const torch::T
                                           ? theory::NumAnchorsWithPositives(ToLabels(labels))
                                           : batch;
   const double factor = theory_options.ReductionFactor(batch, with_positives);
-  // Rows of anchors: a tile x B block of logits plus three of its size (mask, log-probabilities, A) in the budget.
+  // Rows of anchors: a tile x B block of logits plus three of its size (mask, log-probabilities, A) in the budget,
+  // as large as the budget allows (the CPU kernel's cache tile is for the CPU kernel; devices want large tiles).
+  theory::SupConOptions budget_only = theory_options;
+  budget_only.cache_tile_bytes = budget_only.memory_budget_bytes;
   const std::int64_t tile =
-      std::max<std::int64_t>(1, theory_options.TileColumns(batch, static_cast<int>(z.element_size()) * 4));
+      std::max<std::int64_t>(1, budget_only.TileColumns(batch, static_cast<int>(z.element_size()) * 4));
   const auto accumulate = z.options().dtype(torch::kDouble);
   torch::Tensor total = torch::zeros({}, accumulate);
   torch::Tensor gradient = with_gradient ? torch::zeros_like(z) : torch::Tensor();

@@ -53,14 +53,16 @@ struct SupConOptions {
   // the same 256 MB instead of 16 GB.
   double memory_budget_bytes = 256.0 * 1024 * 1024;
   // The size of tile aimed at below that budget, for speed: a tile that stays in the caches from its GEMM through its
-  // exponentials to the two gradient GEMMs, but never narrower than 256 columns (narrower GEMMs lose their rate).
+  // exponentials to the two gradient GEMMs, but never narrower than 256 columns nor than the dimension h (the inner
+  // size of the gradient's GEMM Z_tile A_tile^T: narrower GEMMs lose their rate).
   // The measurements behind the default: docs/results.md, "SC loss".
   double cache_tile_bytes = 16.0 * 1024 * 1024;
 
   // Throws std::invalid_argument for a base temperature, memory budget or cache tile that is not finite and > 0.
   void Validate() const;
-  // Columns per tile for a batch of batch_size anchors, scalars of scalar_bytes bytes (8: float64, 4: float32).
-  Eigen::Index TileColumns(Eigen::Index batch_size, int scalar_bytes = 8) const;
+  // Columns per tile for a batch of batch_size anchors of dimension dim (0: unknown), scalars of scalar_bytes bytes
+  // (8: float64, 4: float32).
+  Eigen::Index TileColumns(Eigen::Index batch_size, int scalar_bytes = 8, Eigen::Index dim = 0) const;
   // The factor c with value = c * sum: 1, 1/b, (tau/base_tau)/b or 1/P (P = anchors_with_positives, 1 when P = 0).
   double ReductionFactor(Eigen::Index batch_size, Eigen::Index anchors_with_positives) const;
 };
