@@ -10,9 +10,12 @@
 //   end-to-end: dissect's own training loop, Train() (batch draw, MakeBatch = index + normalize, forward, loss,
 //               backward, step), against DataLoader + the same step in Python;
 //   bare:       forward, loss, backward and step on one normalized batch already in memory, on both sides.
-// Targets (issue 4 "Speed"): end-to-end at least 2x PyTorch's images per second for the MLP and 1.1x for the small
-// CNN; the bare step at parity or better (>= 0.95x: the run-to-run spread of one configuration). Targets are judged
-// against the script as a user runs it; the ratio to the script with dissect's malloc settings is printed beside.
+// Targets (issue 4 "Speed", issue 22): end-to-end at least 2x PyTorch's images per second for the MLP and 1.3x for
+// the small CNN; the bare step at parity or better (>= 0.95x: the run-to-run spread of one configuration). The CNN's
+// end-to-end target is judged against the +malloc column (the script with dissect's malloc settings, issue 22: "given
+// the same allocator settings"); the other rows against the script as a user runs it. Both columns are printed, and
+// each row's verdict names the column it is judged against. The CNN's ReLU and max-pool run fused in dissect
+// (train/relu_max_pool.hpp: the same numbers bit for bit), as two operations in the script.
 //   train_throughput_bench [--threads all cores] [--mlp-steps 200] [--cnn-steps 20] [--steps N (both)]
 //                          [--warmup 3] [--repeats 3] [--json]
 
@@ -52,6 +55,7 @@ struct Case {
   bool bare;
   double target;  // minimum ratio dissect / PyTorch (images per second)
   std::int64_t steps;
+  bool judged_with_malloc;  // the target is against the +malloc column (else: the script as a user runs it)
 };
 
 struct Row {
@@ -246,10 +250,10 @@ int main(int argc, char** argv) {
     data.test.labels.resize(static_cast<std::size_t>(data.test.num_images));
     const train::Normalization normalization = train::ComputeNormalization(data.train);
 
-    const std::vector<Case> cases = {{train::Architecture::kMlp, false, 2.0, mlp_steps},
-                                     {train::Architecture::kMlp, true, 0.95, mlp_steps},
-                                     {train::Architecture::kCnn, false, 1.1, cnn_steps},
-                                     {train::Architecture::kCnn, true, 0.95, cnn_steps}};
+    const std::vector<Case> cases = {{train::Architecture::kMlp, false, 2.0, mlp_steps, false},
+                                     {train::Architecture::kMlp, true, 0.95, mlp_steps, false},
+                                     {train::Architecture::kCnn, false, 1.3, cnn_steps, true},
+                                     {train::Architecture::kCnn, true, 0.95, cnn_steps, false}};
     std::vector<Row> rows;
     for (const Case& c : cases) {
       Row row{c, {}, {}, {}};
@@ -281,6 +285,7 @@ int main(int argc, char** argv) {
                             {"data", "fashion-mnist"},
                             {"batch_size", kBatchSize},
                             {"threads", threads},
+                            {"cpu", dissect::bench::CpuDescription()},
                             {"warmup", warmup},
                             {"repeats", repeats},
                             {"statistic", "median"},
@@ -289,20 +294,23 @@ int main(int argc, char** argv) {
                             {"rows", nlohmann::json::array()}};
       for (const Row& row : rows) {
         const double ours = Median(row.ours), python = Median(row.python), python_malloc = Median(row.python_malloc);
-        out["rows"].push_back({{"model", train::ToString(row.config.architecture)},
-                               {"mode", row.config.bare ? "bare" : "end-to-end"},
-                               {"steps", row.config.steps},
-                               {"ours_images_per_second", ours},
-                               {"python_images_per_second", python},
-                               {"python_malloc_images_per_second", python_malloc},
-                               {"ratio", ours / python},
-                               {"ratio_malloc", ours / python_malloc},
-                               {"target", row.config.target},
-                               {"met", ours / python >= row.config.target},
-                               {"met_malloc", ours / python_malloc >= row.config.target},
-                               {"ours_all", row.ours},
-                               {"python_all", row.python},
-                               {"python_malloc_all", row.python_malloc}});
+        out["rows"].push_back(
+            {{"model", train::ToString(row.config.architecture)},
+             {"mode", row.config.bare ? "bare" : "end-to-end"},
+             {"steps", row.config.steps},
+             {"ours_images_per_second", ours},
+             {"python_images_per_second", python},
+             {"python_malloc_images_per_second", python_malloc},
+             {"ratio", ours / python},
+             {"ratio_malloc", ours / python_malloc},
+             {"target", row.config.target},
+             {"target_against", row.config.judged_with_malloc ? "python_malloc" : "python"},
+             {"met", (row.config.judged_with_malloc ? ours / python_malloc : ours / python) >= row.config.target},
+             {"met_python", ours / python >= row.config.target},
+             {"met_malloc", ours / python_malloc >= row.config.target},
+             {"ours_all", row.ours},
+             {"python_all", row.python},
+             {"python_malloc_all", row.python_malloc}});
       }
       std::printf("%s\n", out.dump().c_str());
       return 0;
@@ -316,6 +324,7 @@ int main(int argc, char** argv) {
         static_cast<long long>(warmup),
         static_cast<long long>(mlp_steps),
         static_cast<long long>(cnn_steps));
+    std::printf("CPU: %s\n", dissect::bench::CpuDescription().c_str());
     std::printf("PyTorch: torchvision + DataLoader (num_workers 0) as a user runs it; +malloc: the same with %s\n",
                 kMallocEnvironment);
     std::printf("                     images per second           dissect   ratio dissect / PyTorch\n");
@@ -323,7 +332,8 @@ int main(int argc, char** argv) {
     for (const Row& row : rows) {
       const double ours = Median(row.ours), python = Median(row.python), python_malloc = Median(row.python_malloc);
       const double target = row.config.target;
-      std::printf("  %-5s  %-10s  %8.0f %8.0f %8.0f  %8.2f   %6.2fx  %6.2fx   >= %.2gx: %s (+malloc: %s)\n",
+      const bool with_malloc = row.config.judged_with_malloc;
+      std::printf("  %-5s  %-10s  %8.0f %8.0f %8.0f  %8.2f   %6.2fx  %6.2fx   >= %.2gx against %s: %s (%s: %s)\n",
                   train::ToString(row.config.architecture).c_str(),
                   row.config.bare ? "bare" : "end-to-end",
                   ours,
@@ -333,8 +343,10 @@ int main(int argc, char** argv) {
                   ours / python,
                   ours / python_malloc,
                   target,
-                  verdict(ours / python, target),
-                  verdict(ours / python_malloc, target));
+                  with_malloc ? "+malloc" : "PyTorch",
+                  verdict(with_malloc ? ours / python_malloc : ours / python, target),
+                  with_malloc ? "PyTorch" : "+malloc",
+                  verdict(with_malloc ? ours / python : ours / python_malloc, target));
     }
     std::printf("dissect MakeBatch alone (draw, gather, normalize): %.3f ms per batch\n", make_batch_ms);
     return 0;
