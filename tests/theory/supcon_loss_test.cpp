@@ -614,6 +614,9 @@ TEST_CASE("SupConOptions: the tile follows the memory budget, and a bad budget i
     options.memory_budget_bytes = 1.0;
     options.cache_tile_bytes = -1.0;
     REQUIRE_THROWS_MATCHES(options.Validate(), std::invalid_argument, test::MessageContains("cache_tile_bytes > 0"));
+    options.cache_tile_bytes = std::numeric_limits<double>::quiet_NaN();
+    REQUIRE_THROWS_MATCHES(
+        options.Validate(), std::invalid_argument, test::MessageContains("expected cache_tile_bytes > 0, got nan"));
   }
 }
 
